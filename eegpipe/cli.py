@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"eegpipe {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name, module in _COMMANDS.items():
+    for module in _COMMANDS.values():
         mod = importlib.import_module(module)
         sp = mod.add_parser(sub)
         sp.set_defaults(_run=mod.run)
