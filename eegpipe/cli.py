@@ -16,6 +16,7 @@ from eegpipe.errors import RecordingError
 
 #: command name -> module holding ``add_parser`` and ``run``
 _COMMANDS: dict[str, str] = {
+    "score": "eegpipe._score_cli",
     "simulate": "eegpipe.simulate._cli",
 }
 

@@ -17,9 +17,15 @@ class RecordingError(Exception):
         The file (or a description of the in-memory object) that failed.
     reason : str
         What is wrong and, where possible, what to do about it; one line.
+    unscorable_montage : bool
+        The file is readable EEG but its channels cannot be scored (e.g. only bipolar
+        derivations): scoring reports an ``indeterminate`` verdict with the reason
+        instead of an error.
     """
 
-    def __init__(self, source: str | PathLike | None, reason: str) -> None:
+    def __init__(self, source: str | PathLike | None, reason: str, *,
+                 unscorable_montage: bool = False) -> None:  # fmt: skip
+        self.unscorable_montage = unscorable_montage
         self.source = None if source is None else str(source)
         self.reason = " ".join(str(reason).split())
         super().__init__(str(self))

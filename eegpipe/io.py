@@ -221,7 +221,7 @@ def _from_file(path: Path, encoding, min_duration_s, gaps, notes: list[str]) -> 
     n_records = _check_size(path, header, notes)
     cmap = map_channels(header.labels)
     if not cmap.eeg:
-        raise RecordingError(path, cmap.why_no_eeg())
+        raise RecordingError(path, cmap.why_no_eeg(), unscorable_montage=bool(cmap.bipolar))
     if header.record_s <= 0:
         raise RecordingError(path, f"corrupt header: data records last {header.record_s} s")
     if n_records * header.record_s < min_duration_s:
@@ -410,7 +410,7 @@ def _from_raw(raw: mne.io.BaseRaw, min_duration_s: float, notes: list[str]) -> R
     source = str(name) if name else f"in-memory {type(raw).__name__}"
     cmap = map_channels(raw.ch_names, raw.get_channel_types())
     if not cmap.eeg:
-        raise RecordingError(source, cmap.why_no_eeg())
+        raise RecordingError(source, cmap.why_no_eeg(), unscorable_montage=bool(cmap.bipolar))
     raw = raw.copy().pick(list(cmap.mapping))  # never modify the caller's object
     raw.rename_channels(cmap.mapping)
     notes.extend(cmap.notes)

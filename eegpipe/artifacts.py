@@ -1,0 +1,391 @@
+"""Artifact marking: which epochs (and which channels) carry non-cerebral signal.
+
+**Input**: epochs of *referential* EEG (as recorded, not average-referenced or bipolar)
+after :func:`eegpipe.preprocess.filter_resample` (0.5-45 Hz, 128 Hz), typically 10 s
+long. Referential, because the rules rest on where an artifact shows on the scalp: a
+blink is positive at Fp1/Fp2 and falls off backwards, a pop is one electrode's step.
+Everything needed is in the band-passed data (muscle is judged at 30-40 Hz), so no
+raw-rate pass is needed. Each epoch is judged on its own samples only: chunked and
+whole-file processing give the same marks.
+
+Every rule rests on the physiology or physics of the artifact, never on amplitude
+alone: hypsarrhythmia is 200-500 µV (sometimes more) delta with spikes, and must not be
+thrown away as "artifact".
+
+* **EMG**: muscle is broadband, its spectrum flat, whereas cerebral activity falls with
+  frequency (1/f); so EMG is 30-40 Hz power that is both large and nearly as strong per
+  Hz as the 14-24 Hz power, in about a second's worth of half-second windows (a spike's
+  edge lasts tens of ms) on at least two channels. Muscle power is plentiful at 30-40 Hz
+  (Goncharova et al., Clin Neurophysiol 2003).
+* **Movement**: muscle over at least a quarter of the head together with large
+  deflections on a quarter of the channels (body and head movement, crying, tremor,
+  myoclonic jerks), or deflections beyond any cerebral voltage.
+* **Pop**: one electrode jumps within ~20 ms (faster than cortical potentials), alone
+  (its neighbours do not follow), from a steady level, and recovers slowly (hundreds of
+  ms), unlike a spike or sharp wave.
+* **Eye**: a slow deflection whose scalp topography matches the eye's dipole field
+  (blink: Fp1 and Fp2 positive, falling off backwards; horizontal movement: F7 and F8 in
+  mirror image). Eye artifacts mask channels, not epochs: awake infants blink every few
+  seconds.
+
+Tremor and myoclonic jerks during B12 treatment are muscle and movement: they exclude
+their epochs, so they never count as spikes or as relapse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from scipy import signal
+
+from eegpipe.montage import NEW_TO_OLD, electrode_positions
+
+# --- EMG ---------------------------------------------------------------------------
+#: Spectral windows for EMG: 0.5 s, half-overlapping (2-Hz resolution).
+EMG_WINDOW_S = 0.5
+#: Muscle band and reference band in Hz (per-Hz power compared).
+EMG_BAND_HZ, EMG_REF_BAND_HZ = (30.0, 40.0), (14.0, 24.0)
+#: Per-Hz power ratio (30-40 Hz over 14-24 Hz) above which a window's spectrum is too
+#: flat to be cerebral. After the 45-Hz low-pass, white (muscle-like) noise gives 0.94,
+#: a 1/f spectrum about 0.5, and infant EEG, falling as 1/f^2 (Schaworonkow & Voytek
+#: 2021), about 0.3. *unverified*: no clean simulated epoch reaches it in 2 windows.
+EMG_FLATNESS = 0.6
+#: Slepian tapers for the window spectra: time-half-bandwidth 2 (+-4 Hz), 3 tapers.
+EMG_TAPER_NW, EMG_N_TAPERS = 2.0, 3
+#: ... and the 30-40 Hz RMS must exceed this (µV): above amplifier noise (~0.3 µV in the
+#: band) and normal infant fast activity. *unverified*.
+EMG_MIN_UV = 3.0
+#: A channel has EMG in an epoch with at least this many such windows (~1 s in all).
+EMG_MIN_WINDOWS = 3
+#: An epoch has EMG when at least this many channels have (one noisy electrode is a
+#: bad channel, not muscle). *unverified*.
+EMG_MIN_CHANNELS = 2
+
+# --- movement ------------------------------------------------------------------------
+#: In an epoch with EMG, share of the good channels that must show muscle (>= 2 EMG
+#: windows) and large deflections for movement: movement involves the whole head.
+#: *unverified*.
+MOVE_MIN_SHARE = 0.25
+#: "Large" 1-s peak-to-peak deflection, µV (the traditional high-voltage cut-off of
+#: 200 µV, domain.md). Alone it means nothing: it counts only together with muscle.
+MOVE_PTP_UV = 200.0
+#: Peak-to-peak over 1 s beyond any cerebral voltage, µV, on MOVE_MIN_SHARE of the
+#: channels: hypsarrhythmia is 200-500 µV "sometimes more" (domain.md); simulated
+#: hypsarrhythmia reaches ~1500 µV referential. *unverified*.
+MOVE_EXTREME_UV = 2000.0
+
+# --- electrode pop -------------------------------------------------------------------
+#: Step (µV) of a channel's deviation from its neighbours within 3 samples (~23 ms).
+#: *unverified*; pops are typically hundreds of µV.
+POP_STEP_UV = 100.0
+#: ... and at least this many robust SDs of the channel's 3-sample changes in the epoch
+#: (an outlier of its own signal, as in FASTER, Nolan et al., J Neurosci Methods 2010,
+#: which uses z > 3 on other measures). *unverified*.
+POP_STEP_Z = 8.0
+#: The deviation must stay within a range of POP_QUIET of the step in the 40 ms before
+#: it and in the 40 ms after it (a jump from a steady level, not the steep flank of a
+#: delta wave or a spike that turns back), and stay displaced by POP_HOLD of the step
+#: for POP_HOLD_S (exponential decay, unlike a spike that returns within ~70 ms).
+#: *unverified*.
+POP_QUIET, POP_HOLD, POP_HOLD_S = 0.3, 0.4, 0.1
+#: A pop's exponential recovery (electrode double layer, time constants of 0.1-1 s) is
+#: still under way at POP_TAIL_S: at least POP_TAIL of the step remains, whereas a
+#: spike-and-slow-wave complex is over within ~250 ms. *unverified*.
+POP_TAIL, POP_TAIL_S = 0.1, 0.25
+#: Over the step, the neighbours' mean moves by less than this share of it (a pop is
+#: one electrode's contact, not a field spread by volume conduction). *unverified*.
+POP_ALONE = 0.3
+#: Before the step the deviation is within this share of the step from zero: the jump
+#: leaves the neighbours' level rather than returning to it (the zero-phase high-pass
+#: pulls the level just before a step slightly the other way). *unverified*.
+POP_DEPART = 0.7
+#: Neighbours used for the deviation: the nearest electrodes.
+POP_NEIGHBOURS = 4
+
+# --- eye -----------------------------------------------------------------------------
+#: Eye signals are slow: judged below 7 Hz. *unverified*.
+EYE_LOWPASS_HZ = 7.0
+#: Scalp fields of the eye's dipole, as a share of the largest: a blink (vertical) is
+#: largest and positive at Fp1/Fp2 and falls off backwards; a horizontal movement is
+#: largest at F7/F8 in mirror image. Typical propagation shares (cf. Croft & Barry,
+#: Neurophysiol Clin 2000); *unverified*.
+BLINK_FIELD = {"Fp1": 1.0, "Fp2": 1.0, "F3": 0.4, "Fz": 0.4, "F4": 0.4, "F7": 0.35,
+               "F8": 0.35, "C3": 0.15, "Cz": 0.15, "C4": 0.15}  # fmt: skip
+LATERAL_EYE_FIELD = {"F7": 1.0, "F8": -1.0, "Fp1": 0.4, "Fp2": -0.4, "T3": 0.3, "T4": -0.3,
+                     "F3": 0.2, "F4": -0.2}  # fmt: skip
+#: Spatial correlation with the eye field, over the front half of the head, above which
+#: a slow (< 7 Hz) deflection is taken as ocular. CORRMAP's template matching uses 0.8
+#: (Viola et al., Clin Neurophysiol 2009); 0.9 here, because high-voltage delta
+#: sometimes takes a frontal shape by chance. *unverified* for infants.
+EYE_CORR = 0.9
+#: Channels with no eye field that anchor the topography (front half of the head).
+_EYE_ANCHORS = ("Fz", "C3", "Cz", "C4", "T3", "T4")
+#: Smallest eye deflection at the defining electrodes, µV (blink, lateral). *unverified*.
+EYE_BLINK_UV, EYE_LATERAL_UV = 40.0, 30.0
+#: Channels carrying at least this much (µV) of the detected eye signal are masked.
+#: *unverified*.
+EYE_MASK_UV = 30.0
+#: Eye deflections last at least this long (s); shorter ones are not from the eyes.
+EYE_MIN_S = 0.1
+
+
+@dataclass
+class ArtifactMarks:
+    """Artifacts found in each epoch.
+
+    Attributes
+    ----------
+    ch_names : list of str
+        Channel names, old temporal names, in the order of the input rows.
+    eye, emg, movement, pop : ndarray of bool, shape (n_epochs,)
+        Epochs with each kind of artifact.
+    eye_channels : ndarray of bool, shape (n_epochs, n_channels)
+        Channels carrying eye signal in each epoch: leave them out of that epoch's
+        features (the epoch itself stays scorable).
+    emg_channels, pop_channels : ndarray of bool, shape (n_epochs, n_channels)
+        Channels where muscle or a pop was found.
+    reasons : list of str
+        One plain-English line per epoch ("" when nothing was found).
+    """
+
+    ch_names: list[str]
+    eye: np.ndarray
+    emg: np.ndarray
+    movement: np.ndarray
+    pop: np.ndarray
+    eye_channels: np.ndarray
+    emg_channels: np.ndarray
+    pop_channels: np.ndarray
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def exclude(self) -> np.ndarray:
+        """Epochs not to score (EMG, movement or pop), shape (n_epochs,)."""
+        return self.emg | self.movement | self.pop
+
+    @property
+    def n_epochs(self) -> int:
+        """Number of epochs."""
+        return int(self.emg.size)
+
+
+def mark_artifacts(
+    epochs_uv: np.ndarray,
+    sfreq: float,
+    ch_names: Sequence[str],
+    *,
+    bad: Collection[str] = (),
+) -> ArtifactMarks:
+    """Mark muscle, movement, electrode pops and eye artifacts in epochs.
+
+    Parameters
+    ----------
+    epochs_uv : ndarray, shape (n_epochs, n_channels, n_times)
+        Referential EEG in µV, band-passed 0.5-45 Hz and resampled by
+        :func:`eegpipe.preprocess.filter_resample` (not average-referenced), cut into
+        epochs of a few seconds or more (10 s typical).
+    sfreq : float
+        Sampling rate in Hz, at least 96 (the working rate is 128).
+    ch_names : sequence of str
+        10-20 names of the rows (old or new temporal names).
+    bad : collection of str
+        Bad channels (from :func:`eegpipe.preprocess.find_bad_channels`); ignored.
+
+    Returns
+    -------
+    marks : ArtifactMarks
+        Per-epoch kinds, ``exclude`` (EMG, movement, pop), the per-channel eye mask
+        and a reason per epoch.
+    """
+    x = np.asarray(epochs_uv, dtype=np.float64)
+    if x.ndim != 3:
+        raise ValueError(f"epochs_uv must be (n_epochs, n_channels, n_times), got {x.shape}")
+    if x.shape[1] != len(ch_names):
+        raise ValueError(f"{x.shape[1]} channels but {len(ch_names)} channel names")
+    if sfreq < 2 * EMG_BAND_HZ[1] + 16:
+        raise ValueError(f"sfreq must be at least {2 * EMG_BAND_HZ[1] + 16:g} Hz, got {sfreq:g}")
+    if x.shape[-1] < sfreq:
+        raise ValueError("epochs must be at least 1 s long")
+    names = [NEW_TO_OLD.get(n, n) for n in ch_names]
+    good = np.array([n not in {NEW_TO_OLD.get(b, b) for b in bad} for n in names])
+    n_good = max(int(good.sum()), 1)
+
+    emg_windows = _emg_windows(x, sfreq) & good[None, :, None]
+    n_emg = emg_windows.sum(axis=-1)
+    emg_channels = n_emg >= EMG_MIN_WINDOWS
+    emg = emg_channels.sum(axis=1) >= EMG_MIN_CHANNELS
+
+    ptp = _window_ptp(x, sfreq)[:, good]  # (n_epochs, n_good, n_windows)
+    large_share = (ptp >= MOVE_PTP_UV).sum(axis=1).max(axis=-1) / n_good
+    extreme_share = (ptp >= MOVE_EXTREME_UV).sum(axis=1).max(axis=-1) / n_good
+    muscle_share = (n_emg >= 2).sum(axis=1) / n_good
+    movement = (extreme_share >= MOVE_MIN_SHARE) | (
+        emg & (muscle_share >= MOVE_MIN_SHARE) & (large_share >= MOVE_MIN_SHARE)
+    )
+
+    pop_channels = _pops(x, sfreq, names, good)
+    pop = pop_channels.any(axis=1)
+    eye_channels = _eye(x, sfreq, names, good)
+    eye = eye_channels.any(axis=1)
+
+    reasons = []
+    for e in range(x.shape[0]):
+        parts = []
+        if movement[e]:
+            what = (f"deflections over {MOVE_EXTREME_UV:g} µV" if extreme_share[e] >= MOVE_MIN_SHARE
+                    else f"muscle and deflections over {MOVE_PTP_UV:g} µV")  # fmt: skip
+            parts.append(f"movement ({what} on >= {MOVE_MIN_SHARE:.0%} of channels)")
+        if emg[e]:
+            parts.append(f"muscle (EMG) on {_names(emg_channels[e], names)}")
+        if pop[e]:
+            parts.append(f"electrode pop on {_names(pop_channels[e], names)}")
+        if eye[e]:
+            parts.append(f"eye artifact on {_names(eye_channels[e], names)} (channels masked)")
+        reasons.append("; ".join(parts))
+    return ArtifactMarks(names, eye, emg, movement, pop, eye_channels, emg_channels,
+                         pop_channels, reasons)  # fmt: skip
+
+
+def _names(mask: np.ndarray, names: list[str]) -> str:
+    return ", ".join(n for n, m in zip(names, mask, strict=True) if m)
+
+
+def _emg_windows(x: np.ndarray, sfreq: float) -> np.ndarray:
+    """Windows whose 30-40 Hz spectrum is flat and strong, shape (n_ep, n_ch, n_win).
+
+    A window counts when its 30-40 Hz RMS exceeds EMG_MIN_UV and its per-Hz power ratio
+    (30-40 over 14-24 Hz) exceeds EMG_FLATNESS.
+    """
+    n_win = int(round(EMG_WINDOW_S * sfreq))
+    seg = sliding_window_view(x, n_win, axis=-1)[..., :: max(n_win // 2, 1), :]
+    seg = seg - seg.mean(axis=-1, keepdims=True)
+    # multitaper (3 Slepian tapers): a steadier per-window spectrum than one Hann taper
+    tapers = signal.windows.dpss(n_win, EMG_TAPER_NW, EMG_N_TAPERS)
+    power = sum(np.abs(np.fft.rfft(seg * t, axis=-1)) ** 2 for t in tapers) / len(tapers)
+    freqs = np.fft.rfftfreq(n_win, 1.0 / sfreq)
+    hi = (freqs >= EMG_BAND_HZ[0]) & (freqs <= EMG_BAND_HZ[1])
+    ref = (freqs >= EMG_REF_BAND_HZ[0]) & (freqs <= EMG_REF_BAND_HZ[1])
+    p_hi, p_ref = power[..., hi].mean(axis=-1), power[..., ref].mean(axis=-1)
+    # one-sided PSD (µV²/Hz) times the bandwidth: band RMS in µV
+    rms_hi = np.sqrt(p_hi * 2.0 / sfreq * np.ptp(EMG_BAND_HZ))  # DPSS tapers: unit energy
+    return (rms_hi >= EMG_MIN_UV) & (p_hi >= EMG_FLATNESS * np.maximum(p_ref, 1e-12))
+
+
+def _window_ptp(x: np.ndarray, sfreq: float, win_s: float = 1.0) -> np.ndarray:
+    """Peak-to-peak in consecutive 1-s windows, shape (n_ep, n_ch, n_win)."""
+    n = int(round(win_s * sfreq))
+    k = x.shape[-1] // n
+    w = x[..., : k * n].reshape(*x.shape[:-1], k, n)
+    return w.max(axis=-1) - w.min(axis=-1)
+
+
+def _neighbour_deviation(x: np.ndarray, names: list[str], good: np.ndarray) -> np.ndarray:
+    """Each channel minus the mean of its nearest good neighbours (a local Laplacian)."""
+    try:
+        pos = electrode_positions(names)
+    except ValueError:
+        return np.zeros_like(x)
+    dist = np.linalg.norm(pos[:, None] - pos[None, :], axis=-1)
+    dist[:, ~good] = np.inf
+    np.fill_diagonal(dist, np.inf)
+    weights = np.zeros((len(names), len(names)))
+    for i in range(len(names)):
+        nbrs = np.argsort(dist[i])[:POP_NEIGHBOURS]
+        nbrs = nbrs[np.isfinite(dist[i, nbrs])]
+        if nbrs.size and good[i]:
+            weights[i, i] = 1.0
+            weights[i, nbrs] = -1.0 / nbrs.size
+    return np.einsum("ij,ejt->eit", weights, x)
+
+
+def _pops(x: np.ndarray, sfreq: float, names: list[str], good: np.ndarray) -> np.ndarray:
+    """Channels with an electrode pop in each epoch, shape (n_ep, n_ch).
+
+    At sample t (the last before the jump) of the deviation from the neighbours: a step
+    of at least POP_STEP_UV over the next 3 samples that the neighbours do not share,
+    from a level near zero, quiet before (t-5..t) and after (t+3..t+8), still displaced
+    by POP_HOLD of the step for POP_HOLD_S and by POP_TAIL of it at POP_TAIL_S.
+    """
+    out = np.zeros(x.shape[:2], dtype=bool)
+    dev = _neighbour_deviation(x, names, good)
+    k_step, k_quiet = 3, 5
+    k_hold = max(int(round(POP_HOLD_S * sfreq)), k_step + k_quiet)
+    k_tail, half = int(round(POP_TAIL_S * sfreq)), max(int(round(0.03 * sfreq)), 1)
+    n = dev.shape[-1] - k_quiet - max(k_step + k_hold, k_tail + half + 1)
+    if n <= 1:
+        return out
+    steps = dev[..., k_step:] - dev[..., :-k_step]
+    step = steps[..., k_quiet : k_quiet + n]
+    size = np.abs(step)
+    # an outlier among the channel's own 3-sample changes, large in µV
+    spread = 1.4826 * np.median(np.abs(steps), axis=-1, keepdims=True)
+    ok = (size >= POP_STEP_UV) & (size >= POP_STEP_Z * spread) & good[None, :, None]
+    at = dev[..., k_quiet : k_quiet + n]
+    # leaves the neighbours' level rather than returning to it
+    ok &= np.abs(at) <= POP_DEPART * size
+    # the electrode moves alone: its neighbours' mean hardly changes over the step
+    moved = x[..., k_quiet + k_step : k_quiet + k_step + n] - x[..., k_quiet : k_quiet + n]
+    ok &= np.abs(moved - step) <= POP_ALONE * size
+    e, c, t = np.nonzero(ok)  # few candidates: check the time course at each
+    if e.size == 0:
+        return out
+    at, size, sign = at[e, c, t], size[e, c, t], np.sign(step[e, c, t])
+
+    def span(start: int, length: int) -> np.ndarray:
+        """dev[t + start : t + start + length] at each candidate, shape (n_cand, length)."""
+        return dev[e[:, None], c[:, None], (k_quiet + t + start)[:, None] + np.arange(length)]
+
+    # quiet on both sides (range, so that a jump out of a spike's peak is not "quiet")
+    hit = np.ptp(span(-k_quiet, k_quiet + 1), axis=-1) <= POP_QUIET * size
+    hit &= np.ptp(span(k_step, k_quiet + 1), axis=-1) <= POP_QUIET * size
+    # decays slowly: held for POP_HOLD_S, not yet back at POP_TAIL_S
+    hit &= (span(k_step, k_hold) * sign[:, None]).min(axis=-1) - at * sign >= POP_HOLD * size
+    tail = span(k_tail - half, 2 * half + 1).mean(axis=-1)
+    # (towards the level before the step, and away from zero: not a return to baseline)
+    hit &= np.minimum(tail - at, tail) * sign >= POP_TAIL * size
+    out[e[hit], c[hit]] = True
+    return out
+
+
+def _eye(x: np.ndarray, sfreq: float, names: list[str], good: np.ndarray) -> np.ndarray:
+    """Channels carrying blinks or lateral eye movements, shape (n_ep, n_ch)."""
+    out = np.zeros(x.shape[:2], dtype=bool)
+    sos = signal.butter(4, EYE_LOWPASS_HZ, "lowpass", fs=sfreq, output="sos")
+    min_len = max(int(round(EYE_MIN_S * sfreq)), 1)
+    for field_map, min_uv, signed in ((BLINK_FIELD, EYE_BLINK_UV, False),
+                                      (LATERAL_EYE_FIELD, EYE_LATERAL_UV, True)):  # fmt: skip
+        # judged over the front half of the head, where the eye field is: posterior
+        # slow waves of sleep say nothing about the eyes
+        rows = np.array([i for i, n in enumerate(names)
+                         if good[i] and (n in field_map or n in _EYE_ANCHORS)])  # fmt: skip
+        w = np.array([field_map.get(names[i], 0.0) for i in rows]) if rows.size else rows
+        defining = np.abs(w) == 1.0
+        if defining.sum() < 2 or rows.size < 5:
+            continue
+        slow = signal.sosfiltfilt(sos, x[:, rows], axis=-1)
+        slow -= slow.mean(axis=1, keepdims=True)  # topography only: any reference
+        w_c = w - w.mean()
+        norm = np.linalg.norm(w_c)
+        proj = np.einsum("c,ect->et", w_c, slow) / norm  # µV along the unit template
+        corr = proj / np.maximum(np.linalg.norm(slow, axis=1), 1e-9)
+        amp = proj / norm  # size of the eye signal at a defining channel, µV
+        if signed:
+            corr, amp = np.abs(corr), np.abs(amp)
+        hit = _long_runs((corr >= EYE_CORR) & (amp >= min_uv), min_len)
+        peak = np.where(hit, amp, 0.0).max(axis=-1)  # (n_ep,)
+        carried = (np.abs(w)[None, :] * peak[:, None] >= EYE_MASK_UV) | defining[None, :]
+        out[:, rows] |= carried & hit.any(axis=-1)[:, None]
+    return out
+
+
+def _long_runs(mask: np.ndarray, min_len: int) -> np.ndarray:
+    """Keep only runs of True at least ``min_len`` samples long (along the last axis)."""
+    if min_len <= 1:
+        return mask
+    starts = sliding_window_view(mask, min_len, axis=-1).all(axis=-1)  # run begins here
+    zeros = np.zeros(mask.shape[:-1] + (min_len - 1,), dtype=bool)
+    padded = np.concatenate([zeros, starts, zeros], axis=-1)
+    return sliding_window_view(padded, min_len, axis=-1).any(axis=-1)
