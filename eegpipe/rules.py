@@ -69,10 +69,18 @@ DIFFUSE_DELTA_SHARE = 0.6
 DISORGANIZED_CORRELATION = 0.35
 
 #: Spike events per minute far above what benign transients and residual artifacts give
-#: in normal infants (at most ~13/min on the development data); with a high-voltage
-#: background this is hypsarrhythmia even when the spikes come from one or two foci
-#: (Hrachovy 1984, "hypsarrhythmia with a consistent focus").  *unverified*.
+#: in normal infants (at most ~13/min on the development data); at BASED grade 3 this is
+#: hypsarrhythmia range, whether the spikes come from one or two foci over high voltage
+#: (Hrachovy 1984, "consistent focus") or from many foci at lower voltage (REM sleep,
+#: arousal).  *unverified*.
 FREQUENT_SPIKES_PER_MIN = 30.0
+
+#: Hypsarrhythmia is a high-voltage background (200-500 µV, domain.md); even shrunk in REM
+#: sleep it stays above the 50-100 µV of normal awake infant EEG.  Frequent spikes over a
+#: background below this (median derivation, peak to peak) are not hypsarrhythmia: e.g.
+#: the sharp burst onsets of a preterm neonate's discontinuous tracé (real_edf).
+#: *unverified*.
+HYPS_MIN_BACKGROUND_UV = 75.0
 
 VERDICTS = ("normal", "hypsarrhythmia", "modified_hypsarrhythmia", "indeterminate")
 
@@ -227,11 +235,14 @@ def decide(m: dict) -> Verdict:
     grade, reasons = based_grade(m)
     hyps_range = grade >= 4 or (grade >= 1 and bool(m["abnormal_background"])
                                 and m["spike_events_per_min"] < FEW_SPIKES_PER_MIN)  # fmt: skip
-    if grade == 3 and m["n_high_amplitude"] > 0 and \
-            m["spike_events_per_min"] >= FREQUENT_SPIKES_PER_MIN:  # fmt: skip
+    if grade == 3 and m["spike_events_per_min"] >= FREQUENT_SPIKES_PER_MIN \
+            and m["median_ptp_uv"] >= HYPS_MIN_BACKGROUND_UV:
+        # grade 3 is either multifocal spikes without high voltage (hypsarrhythmia shrinks
+        # in REM sleep and on arousal, Gibbs & Gibbs 1952) or few foci over high voltage
+        # (the consistent-focus variant); with spikes this frequent both are encephalopathic
         hyps_range = True
         reasons.append(f"frequent spikes, {m['spike_events_per_min']:.0f} events/min >= "
-                       f"{FREQUENT_SPIKES_PER_MIN:.0f}, over a high-voltage background")  # fmt: skip
+                       f"{FREQUENT_SPIKES_PER_MIN:.0f}, at grade 3")
     if not hyps_range:
         return Verdict("normal", grade, [], _probability(grade, m), reasons, m)
     subtypes, why = subtypes_present(m)
