@@ -1,13 +1,13 @@
 """Spike and sharp-wave detection on bipolar EEG, by the morphology clinicians use.
 
-Input: longitudinal bipolar ("double banana") derivations of EEG band-passed to 0.5-45
-Hz, in µV, at the 128-Hz working rate (128-512 Hz work). As in Gotman & Gloor (1976),
-every peak of either polarity is measured by its two flanks (half-waves), and kept when
-the IFCN description of an epileptiform transient holds (Kane et al. 2017): pointed,
-20-200 ms (domain.md), distinguished from the background by steep flanks, not one wave
-of a rhythm, with a field. Sharp-looking artifacts are rejected by their physics:
-muscle by broadband power above 30 Hz, electrode pops by an abrupt step, clipping by a
-flat top.
+Input: longitudinal bipolar ("double banana") derivations band-passed to 0.5-45 Hz, in
+µV, at the 128-Hz working rate (128-512 Hz work). As in Gotman & Gloor (1976), each peak
+of either polarity is measured by its two flanks (half-waves) and kept when the IFCN
+description of an epileptiform transient holds (Kane et al. 2017): pointed, 20-200 ms
+(domain.md), set apart from the background by steep flanks, not one wave of a rhythm.
+Sharp-looking artifacts are rejected by their physics: muscle by bursts of broadband
+power above 30 Hz, electrode pops by an abrupt step, clipping by flat tops. Detections
+within 50 ms on several derivations form one event (a field, IFCN criterion 6).
 
 References
 ----------
@@ -30,65 +30,57 @@ from eegpipe.montage import DOUBLE_BANANA, NEW_TO_OLD, REGIONS
 SPIKE_DURATION_MS = (20.0, 70.0)
 SHARP_WAVE_DURATION_MS = (70.0, 200.0)
 #: Background: robust SDs in 1-s blocks, median over the 5 s around an event (Gotman &
-#: Gloor 1976 compared each wave with the 5 s before it). Its amplitude is taken above
-#: 1 / (2 x 200 ms) = 2.5 Hz, slower than any half-wave of a sharp wave, as 2*sqrt(2)
-#: SDs (a sinusoid's peak-to-peak).
+#: Gloor 1976 used the 5 s before it); amplitude above 1 / (2 x 200 ms) = 2.5 Hz, slower
+#: than any sharp wave's half-wave, as 2*sqrt(2) SDs (a sinusoid's peak-to-peak).
 BACKGROUND_WINDOW_S, BACKGROUND_HIGHPASS_HZ = 5.0, 2.5
 _PTP_PER_SD = 2.0 * np.sqrt(2.0)
-#: Least amplitude over background peak-to-peak. Loose: in hypsarrhythmia spikes are about
-#: as large as the 200-500 µV background and stand out by steepness. *unverified*:
-#: chosen on simulated data.
+#: Least amplitude over background peak-to-peak; loose, as hypsarrhythmia's spikes are
+#: about as large as its 200-500 µV delta and stand out by steepness. *unverified*.
 MIN_RATIO = 1.0
-#: A transient is distinguished from the background by steep flanks: either SHARPNESS,
-#: the steeper flank's mean slope over the background's typical slope (sqrt(2) robust SDs
-#: of the change over _SPANS_MS[0], a sinusoid's steepest slope; a background wave
-#: scores about 1), or CONTRAST, a flank's rise over the background's sqrt(2)-SD change
-#: in the same time (interpolated between _SPANS_MS). Sharpness suits smooth (1/f^2)
-#: infant backgrounds, contrast backgrounds rich in fast activity (1/f), where the
-#: background's slope is large. *unverified*: chosen on simulated data (sharpness 2-3
-#: trades sensitivity for false detections smoothly) and pink noise.
+#: Steep flanks set a transient apart: SHARPNESS, the steeper flank's mean slope over
+#: the background's (sqrt(2) robust SDs of its change over _SPANS_MS[0]: background
+#: waves score about 1), or else CONTRAST, a flank's rise over the background's
+#: sqrt(2)-SD change in the same time. Sharpness suits smooth (1/f^2) infant backgrounds,
+#: contrast ones rich in fast activity. *unverified*: chosen on simulated data and noise.
 MIN_SHARPNESS, MIN_CONTRAST = 2.5, 4.0
 _SPANS_MS = (8.0, 24.0, 72.0, 216.0)
-#: Least peak-to-trough amplitude, µV: the awake infant background alone is 50-100 µV
-#: (domain.md); keeps the detector off ripples in low-voltage stretches. *unverified*.
+#: Least amplitude, µV: the awake infant background alone is 50-100 µV (domain.md); keeps
+#: the detector off ripples of low-voltage stretches. *unverified*.
 MIN_AMPLITUDE_UV = 30.0
 #: A flank ends where the signal turns back or its slope falls below this share of its
-#: steepest slope, so a spike riding on a slow wave is measured apart from it.
-#: *unverified*.
+#: steepest, so a spike on a slow wave is measured apart from it. *unverified*.
 FLANK_END_FRACTION = 0.25
-#: The smaller flank is at least MIN_FLANK_BALANCE of the larger (a peak, not a step or a
-#: notch on a slope); the steeper mean slope at most MAX_SLOPE_ASYMMETRY times the other
-#: (spikes are asymmetric, IFCN criterion 3, but not like a jump and a slow decay).
-#: *unverified*.
+#: The smaller flank is >= MIN_FLANK_BALANCE of the larger (a peak, not a step); the
+#: steeper mean slope <= MAX_SLOPE_ASYMMETRY times the other (IFCN criterion 3: spikes
+#: are asymmetric, but not like a jump and a slow decay). *unverified*.
 MIN_FLANK_BALANCE, MAX_SLOPE_ASYMMETRY = 0.3, 6.0
-#: Electrode pop (an abrupt step, then a slow decay): a peak within 1.5 base widths of a
-#: change over _SPANS_MS[0] above POP_JUMP times its amplitude is the band-pass ringing
-#: at a step. *unverified*.
+#: Electrode pop: a change over _SPANS_MS[0] above POP_JUMP times the peak's amplitude
+#: within 1.5 base widths is a step, the peak its band-pass ringing. *unverified*.
 POP_JUMP = 1.5
-#: Pointed, not flat-topped (clipping): within TOP_MS of the peak the signal falls by
-#: MIN_TOP_DROP of the flank on at least one side. *unverified*.
-TOP_MS, MIN_TOP_DROP = 12.0, 0.05
-#: Rhythm (IFCN criterion 2, a duration unlike the ongoing activity): the 1.5 periods
-#: around a peak (period = base width), detrended, correlate above RHYTHM_CORR with the
-#: signal a period (x0.8-1.25) before and after: spindle, tremor, alpha/theta.
-#: *unverified*: chosen on simulated spindles and tremor.
+#: Pointed, not flat-topped: both flanks fall by MIN_TOP_DROP within TOP_MS of the peak
+#: (a raised-cosine flank of 150 ms falls 2.8%). *unverified*.
+TOP_MS, MIN_TOP_DROP = 16.0, 0.02
+#: Rhythm (IFCN criterion 2): the 1.5 periods around a peak (period = base width) repeat
+#: a period (x0.8-1.25) before or after, correlation times size ratio (capped at 1) above
+#: RHYTHM_CORR: spindle, tremor, alpha/theta; an after-going slow wave, smaller, does
+#: not count. *unverified*: chosen on simulated spindles and tremor.
 RHYTHM_CORR = 0.5
-#: Muscle is broadband, cerebral activity falls with frequency: a peak is in muscle when
-#: the robust SD above 30 Hz exceeds EMG_MIN_UV and EMG_FLATNESS times that in 15-25 Hz,
-#: over the EMG_AROUND_MS centred on it (median) or the EMG_BESIDE_MS on either side,
-#: EMG_GAP_MS clear of its bases (upper quartile). 30-40 Hz carries much muscle power
-#: (Goncharova et al., Clin Neurophysiol 2003); white noise gives 1.2 after the 45-Hz
-#: low-pass. *unverified*: chosen on simulated EMG, tremor and myoclonic jerks.
+#: Muscle burst (broadband; 30-40 Hz carries much muscle power, Goncharova et al., Clin
+#: Neurophysiol 2003): robust SD above 30 Hz over EMG_MIN_UV, over EMG_FLATNESS times that
+#: in 15-25 Hz (white noise: 1.2, cerebral 1/f^2: far less) and over EMG_RATIO times the
+#: channel's usual level, in the EMG_AROUND_MS centred on the peak or the EMG_BESIDE_MS
+#: beside it (EMG_GAP_MS clear of its bases). Continuous muscle is left to artifact
+#: marking. *unverified*: chosen on simulated EMG, tremor and myoclonic jerks.
 EMG_BAND_HZ, EMG_REF_BAND_HZ = (30.0, 45.0), (15.0, 25.0)
-EMG_MIN_UV, EMG_FLATNESS = 1.5, 0.4
+EMG_MIN_UV, EMG_FLATNESS, EMG_RATIO = 1.5, 0.4, 2.0
 EMG_AROUND_MS, EMG_BESIDE_MS, EMG_GAP_MS = 200.0, 150.0, 25.0
-#: Background SD (µV) below which a block is flat: electrocerebral inactivity is no
-#: activity over 2 µV (ACNS 2006).
-FLAT_UV = 0.5
-#: Field (IFCN criterion 6): within EVENT_WINDOW_MS, peaks reaching FIELD_FRACTION of the
-#: amplitude and sharpness thresholds show on MIN_DERIVATIONS derivations (a focus shows
-#: on both derivations sharing its electrode, in phase reversal). *unverified*.
-MIN_DERIVATIONS, FIELD_FRACTION = 2, 0.5
+#: The channel's usual level is its quieter 0.25-s blocks (this percentile), so that muscle
+#: present much of the time (tremor) does not hide its own bursts. *unverified*.
+EMG_QUIET_PERCENTILE = 20.0
+#: A block is flat below FLAT_UV background SD (no activity over 2 µV is electrocerebral
+#: inactivity, ACNS 2006), clipped when CLIPPED_SHARE of it lies within 0.5% of the
+#: channel's range from its extremes. *unverified*.
+FLAT_UV, CLIPPED_SHARE = 0.5, 0.05
 #: Detections within this many ms of an event's first detection belong to that event.
 EVENT_WINDOW_MS = 50.0
 #: BASED grade 5: >= 3 spike foci in >= 50% of 1-s bins (Mytinger 2015, domain.md).
@@ -110,7 +102,6 @@ def detect_spikes(
     min_contrast: float = MIN_CONTRAST,
     min_amplitude_uv: float = MIN_AMPLITUDE_UV,
     duration_ms: tuple[float, float] = (SPIKE_DURATION_MS[0], SHARP_WAVE_DURATION_MS[1]),
-    min_derivations: int = MIN_DERIVATIONS,
     reject_emg: bool = True,
     reject_rhythmic: bool = True,
 ) -> np.ndarray:
@@ -124,19 +115,14 @@ def detect_spikes(
         Sampling rate in Hz (128 Hz working rate; 128-512 Hz tested).
     min_ratio : float
         Least amplitude over the local background peak-to-peak (:data:`MIN_RATIO`).
-    min_sharpness : float
-        Least steeper-flank slope over the background's slope (:data:`MIN_SHARPNESS`).
-    min_contrast : float
-        Or: least flank rise over the background's change in the same time
-        (:data:`MIN_CONTRAST`).
+    min_sharpness, min_contrast : float
+        Least sharpness, or else least contrast, of a flank (:data:`MIN_SHARPNESS`).
     min_amplitude_uv : float
         Least peak-to-trough amplitude in µV, whatever the background.
     duration_ms : tuple of float
         Shortest and longest base width in ms (spikes 20-70, sharp waves 70-200).
-    min_derivations : int
-        Least number of derivations showing the event (:data:`MIN_DERIVATIONS`).
     reject_emg : bool
-        Drop peaks in muscle activity (:data:`EMG_MIN_UV`).
+        Drop peaks in bursts of muscle activity (:data:`EMG_MIN_UV`).
     reject_rhythmic : bool
         Drop peaks that are one wave of a rhythm (:data:`RHYTHM_CORR`).
 
@@ -145,19 +131,21 @@ def detect_spikes(
     detections : structured ndarray, dtype :data:`DETECTION_DTYPE`
         One row per transient and derivation, by time: ``time_s`` (peak, s),
         ``channel`` (row of ``data_uv``), ``amplitude_uv`` (peak to its deeper trough,
-        µV), ``duration_ms`` (base width, ms), ``rise_slope`` and ``fall_slope`` (mean
-        slope of the leading and trailing flank, µV/ms), ``background_uv`` (local
-        background peak-to-peak above 2.5 Hz, µV), ``ratio`` (amplitude over it),
-        ``kind`` (``'spike'`` under 70 ms, else ``'sharp_wave'``), ``event`` (id shared
-        by detections within 50 ms of the event's first one, from 0) and ``polarity``
-        (+1 for an upward peak of the derivation's values, -1 for a downward one).
+        µV), ``duration_ms`` (base width, ms, twice the width at half amplitude: exact for
+        triangular and raised-cosine flanks, robust to noise at the bases),
+        ``rise_slope`` and ``fall_slope`` (mean slope of the leading and trailing flank,
+        µV/ms), ``background_uv`` (background peak-to-peak above 2.5 Hz, µV), ``ratio``
+        (amplitude over it), ``kind`` (``'spike'`` under 70 ms, else ``'sharp_wave'``),
+        ``event`` (id shared by detections within 50 ms of the event's first one, from 0)
+        and ``polarity`` (+1 for an upward peak of the derivation's values, -1 downward).
 
     Notes
     -----
     Both polarities count, as a bipolar chain shows a focus by phase reversal. A flank
-    runs from the peak until the signal turns back or its slope drops below a quarter
-    of its steepest, so a spike on a delta wave is measured apart from the wave. Of
-    detections on one derivation whose bases overlap, the one of largest ratio is kept.
+    runs from the peak until the signal turns back or its slope drops below a quarter of
+    its steepest, so a spike on a delta wave is measured apart from the wave. Of
+    detections on one derivation whose bases overlap, the one with the largest flanks is
+    kept (the spike, not the rebound before its slow wave).
     """
     x = np.asarray(data_uv, dtype=np.float32)  # half the memory traffic of float64
     if x.ndim != 2:
@@ -169,8 +157,7 @@ def detect_spikes(
     if x.shape[1] < 2 * int(np.ceil(duration_ms[1] * sfreq / 1e3)) + 3:
         return np.zeros(0, dtype=DETECTION_DTYPE)
     opts = {"min_ratio": min_ratio, "min_sharpness": min_sharpness, "min_contrast": min_contrast,
-            "duration_ms": duration_ms, "min_amplitude_uv": min_amplitude_uv,
-            "min_derivations": min_derivations}
+            "duration_ms": duration_ms, "min_amplitude_uv": min_amplitude_uv}
     skip = {name for name, on in (("emg", reject_emg), ("rhythm", reject_rhythmic)) if not on}
     c, tests = _candidates(x, sfreq, opts, skip)
     idx = _strongest_per_span(np.flatnonzero(np.logical_and.reduce(list(tests.values()))), c)
@@ -194,12 +181,12 @@ def spike_summary(
     *,
     bin_s: float = 1.0,
 ) -> dict:
-    """Rates, foci and multifocality of detections, for scoring (BASED-like).
+    """Rates, foci and multifocality of detections, for a BASED-like score.
 
-    Each event gets one focus electrode: a detection on derivation ``A-B`` points at A
-    when downward and at B when upward (a surface-negative focus under A pulls A-B
-    down; a phase reversal points both derivations at the shared electrode); the
-    electrode with the largest summed amplitude wins. Its region is the one of
+    Each event gets one focus: a detection on derivation ``A-B`` points at A when
+    downward and at B when upward (a surface-negative focus under A pulls A-B down; a
+    phase reversal points both derivations at the shared electrode); the electrode with
+    the largest summed amplitude wins, and its region is the one of
     :data:`eegpipe.montage.REGIONS` that holds it.
 
     Parameters
@@ -268,7 +255,7 @@ def _candidates(x, sfreq, opts: dict, skip=()) -> tuple[dict, dict]:
     """
     ms = 1e3 / sfreq
     n_lag = int(np.ceil(opts["duration_ms"][1] / ms))
-    bg_amp, change, spans, n_block = _background(x, sfreq)
+    bg_amp, change, spans, usable, n_block = _background(x, sfreq)
     ch_e, i_e = np.nonzero(np.diff(np.diff(x, axis=1) > 0, axis=1))
     i_e += 1  # extrema (maxima and minima alternate), channel by channel
     inner = np.zeros(len(i_e), dtype=bool)  # both neighbouring extrema on the same channel
@@ -279,30 +266,35 @@ def _candidates(x, sfreq, opts: dict, skip=()) -> tuple[dict, dict]:
     half = np.zeros(len(v))
     half[1:-1] = np.maximum(np.abs(v[1:-1] - v[:-2]), np.abs(v[1:-1] - v[2:]))
     step = np.abs(np.diff(x, axis=1)).ravel()
-    run = np.maximum.reduceat(step, ch_e * (x.shape[1] - 1) + i_e) if len(i_e) else step
+    run = np.maximum.reduceat(step, ch_e * (x.shape[1] - 1) + i_e) if len(i_e) else i_e
     steepest = np.zeros(len(v))
     steepest[1:] = np.maximum(run[:-1], run[1:])
     # A flank's mean slope is at most the steepest step of its run; over d samples it
     # rises at most min(half, d x that step), and the background's change grows with d
     # more slowly than d, so its contrast is at most half / change(half / step).
-    slope_bg = change[ch_e, blk, 0] / spans[0]
-    reach = np.clip(half / np.maximum(steepest, 1e-9), 1, n_lag)
-    steep = np.maximum(steepest / (opts["min_sharpness"] * slope_bg),
-                       half / (opts["min_contrast"] * _change_at(change, spans, ch_e, blk, reach)))
-    bound = np.minimum(half / np.maximum(opts["min_ratio"] * bg_amp[ch_e, blk],
-                                         opts["min_amplitude_uv"]), steep)
+    bound = half / np.maximum(opts["min_ratio"] * bg_amp[ch_e, blk], opts["min_amplitude_uv"])
+    live = np.flatnonzero(inner & (bound >= 1.0))
+    ch_l, blk_l, half_l, step_l = ch_e[live], blk[live], half[live], steepest[live]
+    reach = np.clip(half_l / np.maximum(step_l, 1e-9), 1, n_lag)
+    steep = np.maximum(step_l * spans[0] / (opts["min_sharpness"] * change[ch_l, blk_l, 0]),
+                       half_l / (opts["min_contrast"] * _change_at(change, spans, ch_l, blk_l,
+                                                                   reach)))  # fmt: skip
+    bound[live] = np.minimum(bound[live], steep)
+    bound[~inner] = 0.0
     is_max = np.zeros(len(v), dtype=bool)
     is_max[1:] = v[1:] > v[:-1]
     parts = []
     for polarity, top in ((1, is_max), (-1, ~is_max)):
-        ch, p = ch_e[inner & top & (bound >= 1)], i_e[inner & top & (bound >= 1)]
+        ch, p = ch_e[top & (bound >= 1)], i_e[top & (bound >= 1)]
         parts.append(dict(_measure(polarity * x, ch, p, n_lag, sfreq), ch=ch, p=p,
                           pol=np.full(len(p), polarity)))
     order = np.lexsort((np.concatenate([q["p"] for q in parts]),
                         np.concatenate([q["ch"] for q in parts])))
     c = {k: np.concatenate([q[k] for q in parts])[order] for k in parts[0]}
     ch, p, blk = c["ch"], c["p"], np.minimum(c["p"] // n_block, bg_amp.shape[1] - 1)
-    amp, dur = np.maximum(c["al"], c["ar"]), c["dl"] + c["dr"]
+    # base width from the width at half amplitude (exact for triangular and raised-cosine
+    # flanks), which noise where the flanks meet the background hardly moves
+    amp, dur = np.maximum(c["al"], c["ar"]), 2.0 * (c["hl"] + c["hr"])
     rise, fall = c["al"] / np.maximum(c["dl"], 1) / ms, c["ar"] / np.maximum(c["dr"], 1) / ms
     contrast = [c["a" + k] / _change_at(change, spans, ch, blk, c["d" + k]) for k in "lr"]
     c.update(amp=amp, dur_ms=dur * ms, bg=bg_amp[ch, blk], rise=rise, fall=fall,
@@ -316,14 +308,11 @@ def _candidates(x, sfreq, opts: dict, skip=()) -> tuple[dict, dict]:
         "steep": (c["sharpness"] >= opts["min_sharpness"])
         | (c["contrast"] >= opts["min_contrast"]),
         "asymmetry": np.maximum(rise, fall) <= MAX_SLOPE_ASYMMETRY * np.minimum(rise, fall),
-        "pointed": np.maximum(c["tl"], c["tr"]) >= MIN_TOP_DROP,
-        "not_flat": c["bg"] > _PTP_PER_SD * FLAT_UV,
+        "pointed": np.minimum(c["tl"], c["tr"]) >= MIN_TOP_DROP,
+        "usable": usable[ch, blk],
     }
     todo = np.flatnonzero(np.logical_and.reduce(list(tests.values())))
-    support = inner & (bound >= FIELD_FRACTION)
     costly = {
-        "field": lambda i: _seen_on(ch_e[support], i_e[support], ch[i], p[i],
-                                    int(round(EVENT_WINDOW_MS / ms))) >= opts["min_derivations"],
         "no_step": lambda i: _largest_jump(x, sfreq, ch[i], p[i], dur[i]) <= POP_JUMP * amp[i],
         "emg": lambda i: ~_muscle(x, sfreq, ch[i], p[i], p[i] - c["dl"][i], p[i] + c["dr"][i]),
         "rhythm": lambda i: ~(_rhythmic(x, ch[i], p[i], np.maximum(dur[i], 2)) >= RHYTHM_CORR),
@@ -337,25 +326,27 @@ def _candidates(x, sfreq, opts: dict, skip=()) -> tuple[dict, dict]:
 
 
 def _background(x: np.ndarray, sfreq: float):
-    """Background per channel and 1-s block: peak-to-peak (µV), and the sqrt(2)-SD change
-    (µV) over each span of _SPANS_MS (samples ``spans``).
-
-    Robust SDs (1.4826 x median |.|, on every ``stride``-th sample) per block, then the
-    median over BACKGROUND_WINDOW_S blocks.
-    """
+    """Per channel and 1-s block: background peak-to-peak (µV), sqrt(2)-SD change (µV)
+    over each of _SPANS_MS (``spans`` samples), and neither flat nor clipped; robust SDs
+    (1.4826 x median |.|), median over BACKGROUND_WINDOW_S blocks."""
     n, stride = max(int(round(sfreq)), 1), max(int(sfreq // 32), 1)
     n_blocks = max(x.shape[1] // n, 1)
     spans = np.unique(np.maximum(np.round(np.array(_SPANS_MS) * sfreq / 1e3), 1).astype(int))
     sos = signal.butter(2, BACKGROUND_HIGHPASS_HZ, "highpass", fs=sfreq, output="sos")
+    top, bottom = x.max(axis=1, keepdims=True), x.min(axis=1, keepdims=True)
+    rail = np.abs(x - (top + bottom) / 2) >= 0.495 * (top - bottom)
     out = []
-    for y in (signal.sosfilt(sos.astype(x.dtype), x, axis=1),
+    for y in (signal.sosfilt(sos.astype(x.dtype), x, axis=1), rail,
               *(x[:, s:] - x[:, :-s] for s in spans)):  # fmt: skip
-        full = min(y.shape[1] // n, n_blocks)
-        blocks = y[:, : full * n].reshape(len(y), full, n) if full else y[:, None, :]
-        sd = 1.4826 * np.median(np.abs(blocks[:, :, ::stride]), axis=-1)
+        full = max(min(y.shape[1] // n, n_blocks), 1)
+        blocks = y[:, : full * n].reshape(len(y), full, -1)
+        sd = blocks.mean(-1) if y is rail else np.median(np.abs(blocks[..., ::stride]), -1)
         sd = np.concatenate([sd, np.repeat(sd[:, -1:], n_blocks - sd.shape[1], axis=1)], axis=1)
-        out.append(ndimage.median_filter(sd, size=(1, int(BACKGROUND_WINDOW_S)), mode="nearest"))
-    return _PTP_PER_SD * out[0], np.sqrt(2.0) * np.stack(out[1:], axis=-1), spans, n
+        out.append(sd if y is rail else ndimage.median_filter(
+            1.4826 * sd, size=(1, int(BACKGROUND_WINDOW_S)), mode="nearest"))
+    amp = _PTP_PER_SD * out[0]
+    usable = (amp > _PTP_PER_SD * FLAT_UV) & (out[1] < CLIPPED_SHARE)
+    return amp, np.sqrt(2.0) * np.stack(out[2:], axis=-1), spans, usable, n
 
 
 def _change_at(change, spans, ch, blk, dur) -> np.ndarray:
@@ -369,19 +360,16 @@ def _change_at(change, spans, ch, blk, dur) -> np.ndarray:
 
 
 def _measure(y: np.ndarray, ch: np.ndarray, p: np.ndarray, n_lag: int, sfreq: float) -> dict:
-    """Flank amplitudes ``al``/``ar`` (µV), durations ``dl``/``dr`` (samples), ended flags
-    ``el``/``er`` and share ``tl``/``tr`` of each flank fallen within TOP_MS of the peak.
-
-    Peaks lie at least ``n_lag`` samples from either end. Most are ripples whose flanks
-    end within a few samples, so flanks are first followed over a quarter of ``n_lag``.
-    """
+    """Flank amplitudes ``a`` (µV), lengths ``d`` and half-amplitude widths ``h``
+    (samples), ended flags ``e`` and share ``t`` fallen within TOP_MS, each with suffix
+    ``l`` or ``r``. Most peaks are ripples, so flanks are first followed over n_lag / 4."""
     span = max(int(round(_SPANS_MS[0] * sfreq / 1e3)), 1)
     top = max(int(round(TOP_MS * sfreq / 1e3)), 1)
     flat, at = y.ravel(), ch * y.shape[1] + p
     peak, out = flat[at], {}
     for side, sign in (("l", -1), ("r", 1)):
         base, ended = np.zeros(len(p), dtype=np.intp), np.zeros(len(p), dtype=bool)
-        todo = np.arange(len(p))
+        half, todo = np.zeros(len(p)), np.arange(len(p))
         for n in (min(max(n_lag // 4, 2 * span + top), n_lag), n_lag):
             drop = peak[todo, None] - flat[at[todo, None] + sign * np.arange(n + 1)]
             slope = drop[:, span:] - drop[:, :-span]
@@ -390,24 +378,18 @@ def _measure(y: np.ndarray, ch: np.ndarray, p: np.ndarray, n_lag: int, sfreq: fl
             stop |= drop[:, span:] < drop[:, span - 1 : -1]  # turning back ends it too
             ended[todo] = stop.any(axis=1)
             last = np.where(ended[todo], stop.argmax(axis=1) + span, n)
-            base[todo] = np.where(np.arange(n + 1) <= last[:, None], drop, -np.inf).argmax(1)
+            drop = np.where(np.arange(n + 1) <= last[:, None], drop, -np.inf)
+            base[todo] = drop.argmax(axis=1)
+            # where the flank first falls to half its amplitude (fractional samples)
+            rows, a = np.arange(len(todo)), drop.max(axis=1)
+            k = np.maximum(np.argmax(drop >= 0.5 * a[:, None], axis=1), 1)
+            d0, d1 = drop[rows, k - 1], drop[rows, k]
+            half[todo] = k - 1 + np.clip((0.5 * a - d0) / np.maximum(d1 - d0, 1e-9), 0, 1)
             todo = todo[~ended[todo]]
-        out["a" + side], out["d" + side] = peak - flat[at + sign * base], base
-        out["e" + side] = ended & (base > 0)
-        near = peak - flat[at + sign * np.minimum(top, base)]
-        out["t" + side] = near / np.maximum(out["a" + side], 1e-9)
+        a = out["a" + side] = peak - flat[at + sign * base]
+        out["d" + side], out["e" + side], out["h" + side] = base, ended & (base > 0), half
+        out["t" + side] = (peak - flat[at + sign * np.minimum(top, base)]) / np.maximum(a, 1e-9)
     return out
-
-
-def _seen_on(ch_s, p_s, ch, p, reach) -> np.ndarray:
-    """Derivations with a supporting peak (``ch_s``, ``p_s``) within ``reach`` samples of
-    each peak (``ch``, ``p``); the peak's own derivation counts once."""
-    seen = np.ones(len(p), dtype=int)
-    for other in np.unique(ch_s):
-        times = np.sort(p_s[ch_s == other])
-        near = np.searchsorted(times, p + reach, "right") > np.searchsorted(times, p - reach)
-        seen += near & (ch != other)
-    return seen
 
 
 def _largest_jump(x, sfreq, ch, p, dur) -> np.ndarray:
@@ -421,49 +403,62 @@ def _largest_jump(x, sfreq, ch, p, dur) -> np.ndarray:
 
 
 def _rhythmic(x: np.ndarray, ch: np.ndarray, p: np.ndarray, period: np.ndarray) -> np.ndarray:
-    """Smaller of the best correlations of the 1.5 periods around each peak with the
-    signal 0.8-1.25 periods before and after, each stretch linearly detrended."""
+    """How much the 1.5 periods around each peak repeat 0.8-1.25 periods before or after:
+    the best correlation of the detrended stretches, scaled down when the neighbour is
+    smaller (a rhythm repeats waves of similar size)."""
     u = np.linspace(-0.75, 0.75, 13)
-
-    def stretch(lag: float) -> np.ndarray:
+    pieces = []
+    for lag in (0.0, -0.8, -0.9, -1.0, -1.1, -1.25, 0.8, 0.9, 1.0, 1.1, 1.25):
         pos = np.clip(p[:, None] + period[:, None] * (u[None, :] + lag), 0, x.shape[1] - 1)
         i0 = np.minimum(pos.astype(int), x.shape[1] - 2)
         seg = x[ch[:, None], i0] + (pos - i0) * (x[ch[:, None], i0 + 1] - x[ch[:, None], i0])
         seg = seg - seg.mean(axis=1, keepdims=True)
-        seg = seg - (seg @ u)[:, None] * u[None, :] / (u @ u)  # slower waves out
-        return seg / np.maximum(np.linalg.norm(seg, axis=1, keepdims=True), 1e-12)
-
-    own, lags = stretch(0.0), (0.8, 0.9, 1.0, 1.1, 1.25)
-    before = np.max([(own * stretch(-lag)).sum(1) for lag in lags], axis=0)
-    return np.minimum(before, np.max([(own * stretch(lag)).sum(1) for lag in lags], axis=0))
+        pieces.append(seg - (seg @ u)[:, None] * u[None, :] / (u @ u))  # slower waves out
+    size = np.maximum(np.linalg.norm(pieces, axis=2), 1e-12)  # (11, n)
+    corr = np.einsum("kni,ni->kn", np.array(pieces[1:]), pieces[0]) / (size[1:] * size[0])
+    score = corr * np.minimum(size[1:] / size[0], 1.0)
+    return np.maximum(score[:5].max(axis=0), score[5:].max(axis=0))
 
 
 def _muscle(x, sfreq, ch, p, start, stop) -> np.ndarray:
-    """True where a peak lies in muscle activity (see :data:`EMG_MIN_UV`); ``start`` and
-    ``stop`` are the samples of the transient's bases."""
+    """True where a peak lies in a burst of muscle activity (see :data:`EMG_MIN_UV`);
+    ``start`` and ``stop`` are the samples of the transient's bases."""
     if sfreq / 2 <= 1.1 * EMG_BAND_HZ[0] or not len(p):
         return np.zeros(len(p), dtype=bool)
+    sos = [signal.butter(4, band, kind, fs=sfreq, output="sos")
+           for kind, band in (("highpass", EMG_BAND_HZ[0]), ("bandpass", EMG_REF_BAND_HZ))]
+    # the channel's usual level, from up to 32 stretches of 4 s spread evenly (skipping
+    # the filter's start-up), in 0.25-s blocks
+    starts = np.unique(np.linspace(0, max(x.shape[1] - int(4 * sfreq), 0), 32).astype(int))
+    pieces = np.stack([x[:, s : s + int(4 * sfreq)] for s in starts], axis=1)
+    hf = np.abs(signal.sosfilt(sos[0].astype(x.dtype), pieces, axis=-1))
+    hf = hf[..., min(int(sfreq / 2), hf.shape[-1] // 2) :]
+    quarter = max(hf.shape[-1] // max(int(sfreq / 4), 1), 1)  # 0.25-s blocks
+    blocks = np.median(hf[..., : hf.shape[-1] // quarter * quarter].reshape(
+        len(x), len(starts), quarter, -1), axis=-1) / 0.6745
+    usual = np.percentile(blocks, EMG_QUIET_PERCENTILE, axis=(1, 2))[ch]
     # room for the widest transient, the gap and window beside it, and filter edges
     half = int((SHARP_WAVE_DURATION_MS[1] + EMG_GAP_MS + EMG_BESIDE_MS + 200) * sfreq / 1e3)
     seg = x[ch[:, None], np.clip(p[:, None] + np.arange(-half, half + 1), 0, x.shape[1] - 1)]
-    bands = [np.abs(signal.sosfiltfilt(signal.butter(4, band, kind, fs=sfreq, output="sos"),
-                                       seg, axis=1))
-             for kind, band in (("highpass", EMG_BAND_HZ[0]), ("bandpass", EMG_REF_BAND_HZ))]
+    bands = [np.abs(signal.sosfiltfilt(f, seg, axis=1)) for f in sos]
+
+    def burst(fast, ref):  # robust SDs, µV
+        return (fast > EMG_MIN_UV) & (fast > EMG_RATIO * usual) & (fast > EMG_FLATNESS * ref)
+
     reach = max(int(round(EMG_AROUND_MS * sfreq / 2e3)), 1)
-    fast, ref = (np.median(b[:, half - reach : half + reach + 1], axis=1) for b in bands)
-    muscle = (fast / 0.6745 > EMG_MIN_UV) & (fast > EMG_FLATNESS * ref)  # median |z| 0.6745
+    muscle = burst(*(np.median(b[:, half - reach : half + reach + 1], 1) / 0.6745 for b in bands))
     gap, width = int(EMG_GAP_MS * sfreq / 1e3), max(int(EMG_BESIDE_MS * sfreq / 1e3), 1)
     rows = np.arange(len(p))[:, None]
     for edge in (start - p + half - gap - width, stop - p + half + gap):
         idx = np.clip(edge[:, None] + np.arange(width), 0, 2 * half)
-        fast, ref = (np.percentile(b[rows, idx], 75, axis=1) for b in bands)
-        muscle |= (fast / 1.1503 > EMG_MIN_UV) & (fast > EMG_FLATNESS * ref)  # q75 |z| 1.15
+        muscle |= burst(*(np.percentile(b[rows, idx], 75, axis=1) / 1.1503 for b in bands))
     return muscle
 
 
 def _strongest_per_span(idx: np.ndarray, c: dict) -> np.ndarray:
-    """Of kept peaks on one channel whose bases overlap, keep the one of largest ratio."""
-    ch, p, dl, dr, score = c["ch"], c["p"], c["dl"], c["dr"], c["ratio"]
+    """Of kept peaks on one channel whose bases overlap, keep the one whose two flanks are
+    largest together (the spike, not the rebound between it and its slow wave)."""
+    ch, p, dl, dr, score = c["ch"], c["p"], c["dl"], c["dr"], c["al"] + c["ar"]
     while len(idx) > 1:
         a, b = idx[:-1], idx[1:]
         clash = (ch[a] == ch[b]) & (p[b] - dl[b] <= p[a] + dr[a])
