@@ -121,7 +121,9 @@ def summarize(t: EpochTable) -> dict:
     m["spike_events_per_min"] = float(ev_t.size / minutes)
 
     # the most epileptiform 5 minutes (BASED): clean epochs with the most spike events
-    ep_events = np.array([np.sum((ev_t >= s) & (ev_t < s + t.epoch_s)) for s in t.start_s])
+    sorted_t = np.sort(ev_t)
+    ep_events = np.searchsorted(sorted_t, t.start_s + t.epoch_s, side="left") - \
+        np.searchsorted(sorted_t, t.start_s, side="left")  # fmt: skip
     ranked = np.flatnonzero(clean_ep)[np.argsort(-ep_events[clean_ep], kind="stable")]
     n_window = max(1, int(round(BASED_WINDOW_S / t.epoch_s)))
     scored = np.sort(ranked[:n_window])
