@@ -18,8 +18,6 @@ import resource
 import tempfile
 import time
 
-import numpy as np
-
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
@@ -81,7 +79,6 @@ def main() -> None:
         print(f"{name:<30}{s:>10.2f}{duration / s:>14.0f}")
     print(f"{'score_recording, end to end':<30}{total:>10.2f}{duration / total:>14.0f}")
     print(f"\nverdict {result.verdict}, grade {result.based_grade}; peak RSS {_peak_rss_mb():.0f} MB")
-    _ = np
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import pyedflib
 from eegpipe import __version__
 from eegpipe.simulate._params import AUX_LABELS, format_channel
 from eegpipe.simulate._plan import Plan
-from eegpipe.simulate._render import PHYSICAL_RANGE_UV, Renderer
+from eegpipe.simulate._render import PHYSICAL_RANGE_UV, Renderer, photic_divisor
 
 #: Version of the simulator's model; bump whenever the same seed would give other samples.
 SIMULATOR_VERSION = "1"
@@ -33,15 +33,13 @@ def channel_labels(plan: Plan) -> list[str]:
     return [format_channel(n, plan.channel_style) for n in plan.scalp_names]
 
 
-def aux_channels(plan: Plan, renderer: Renderer) -> list[tuple[str, str, int]]:
+def aux_channels(plan: Plan) -> list[tuple[str, str, int]]:
     """Auxiliary channels present: ``(key, label, sampling rate)``.
 
     Parameters
     ----------
     plan : Plan
         The recording plan.
-    renderer : Renderer
-        Its renderer (which knows the photic channel's rate).
 
     Returns
     -------
@@ -51,7 +49,7 @@ def aux_channels(plan: Plan, renderer: Renderer) -> list[tuple[str, str, int]]:
     out = []
     for key in ("ecg", "eog", "photic"):
         if plan.aux[key]:
-            rate = plan.sfreq // (renderer.photic_divisor if key == "photic" else 1)
+            rate = plan.sfreq // (photic_divisor(plan) if key == "photic" else 1)
             out.append((key, labels[key], rate))
     return out
 
@@ -73,8 +71,7 @@ def truth(plan: Plan, file_name: str | None = None, include_events: bool = True)
     truth : dict
         See ``sample_edf/README.md`` for the meaning of each key.
     """
-    renderer = Renderer(plan)
-    aux = aux_channels(plan, renderer)
+    aux = aux_channels(plan)
     by_kind: dict[str, list] = {}
     for ev in plan.events:
         by_kind.setdefault(ev.kind, []).append(ev.truth)
@@ -157,7 +154,7 @@ def write_edf(plan: Plan, path: str | Path, *, sidecar: bool = True,
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     renderer = Renderer(plan)
-    aux = aux_channels(plan, renderer)
+    aux = aux_channels(plan)
     headers = [_signal_header(lab, plan.sfreq, "uV", PHYSICAL_RANGE_UV, "AgAgCl cup")
                for lab in channel_labels(plan)]  # fmt: skip
     for key, lab, rate in aux:

@@ -41,6 +41,22 @@ def _state_gain(t: np.ndarray, states: list, values: dict[str, float]) -> np.nda
     return g
 
 
+def photic_divisor(plan: Plan) -> int:
+    """Photic channel decimation factor of a plan (1 unless the rate divides evenly).
+
+    Parameters
+    ----------
+    plan : Plan
+        The recording plan.
+
+    Returns
+    -------
+    divisor : int
+    """
+    div = plan.aux["photic_rate_divisor"]
+    return div if plan.sfreq % div == 0 else 1
+
+
 class Renderer:
     """Render a plan block by block; every stream's state is carried across blocks.
 
@@ -233,8 +249,7 @@ class Renderer:
     @property
     def photic_divisor(self) -> int:
         """Photic channel decimation factor (1 unless the rate divides evenly)."""
-        div = self.plan.aux["photic_rate_divisor"]
-        return div if self.plan.sfreq % div == 0 else 1
+        return photic_divisor(self.plan)
 
     def blocks(self) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
         """Yield ``(start_sample, block)`` for the whole recording, in order.
