@@ -13,6 +13,7 @@ referenced channels.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy import signal
 
 #: Traditional hypsarrhythmia voltage threshold, peak to peak (domain.md: 200 µV is the
@@ -233,3 +234,81 @@ def global_correlation(epochs: np.ndarray) -> np.ndarray:
     n = c.shape[-1]
     off = ~np.eye(n, dtype=bool)
     return np.abs(c[:, off]).mean(-1)
+
+
+# -- tables ----------------------------------------------------------------------------
+def extract(raw_or_path, *, epoch_s: float = 10.0, overlap: float = 0.0,
+            per_channel: bool = False) -> pd.DataFrame:  # fmt: skip
+    """Per-epoch feature table of one recording.
+
+    The same analysis ``eegpipe score`` runs (channel mapping, line-noise and artifact
+    handling, bipolar and average-referenced montages, spike detection), as a table.
+
+    Parameters
+    ----------
+    raw_or_path : str, path-like, mne.io.BaseRaw or eegpipe.io.Recording
+        An EDF/EDF+/BDF file or an MNE Raw holding EEG.
+    epoch_s : float
+        Epoch length in seconds.
+    overlap : float
+        Overlap between consecutive epochs (fraction, 0 <= overlap < 1).
+    per_channel : bool
+        Add one column per channel (or derivation, or homologous pair) and feature,
+        named ``"<feature>[<channel>]"``.
+
+    Returns
+    -------
+    epochs : pandas.DataFrame
+        One row per epoch: ``start_s``, ``end_s``, ``excluded`` (artifact),
+        ``exclude_reason`` and the features of :data:`eegpipe.table.EPOCH_FEATURES`
+        (units in the names).  ``attrs`` holds ``source``, ``epoch_s``,
+        ``line_freq_hz``, ``bad_channels``, ``channels`` and the recording ``measures``.
+
+    Raises
+    ------
+    eegpipe.RecordingError
+        When the input cannot be read or holds too little usable EEG.
+
+    Examples
+    --------
+    >>> from eegpipe.features import extract, recording_summary
+    >>> epochs = extract("sample_edf/hypsarrhythmia_6mo.edf")  # doctest: +SKIP
+    >>> recording_summary(epochs)["spike_events_per_min__median"]  # doctest: +SKIP
+    """
+    from eegpipe.errors import RecordingError
+    from eegpipe.io import Recording, load_recording
+    from eegpipe.pipeline import TooLittleEEG, analyse
+    from eegpipe.summary import summarize
+    from eegpipe.table import epoch_frame
+
+    rec = raw_or_path if isinstance(raw_or_path, Recording) else \
+        load_recording(raw_or_path, preload=False, min_duration_s=epoch_s)  # fmt: skip
+    try:
+        t = analyse(rec, epoch_s=epoch_s, overlap=overlap)
+    except (TooLittleEEG, ValueError) as err:
+        raise RecordingError(rec.source, str(err)) from None
+    return epoch_frame(t, summarize(t), per_channel=per_channel, source=rec.source)
+
+
+def recording_summary(epochs: pd.DataFrame | list[pd.DataFrame]) -> pd.Series | pd.DataFrame:
+    """Robust recording-level aggregates of epoch tables (one row per recording).
+
+    Medians and 90th percentiles over clean epochs, the share of high-voltage and of
+    multifocal-spike epochs, the artifact share and the recording measures
+    (see :func:`eegpipe.table.recording_features`).
+
+    Parameters
+    ----------
+    epochs : pandas.DataFrame or list of pandas.DataFrame
+        Tables from :func:`extract`.
+
+    Returns
+    -------
+    summary : pandas.Series or pandas.DataFrame
+        A Series for one table; a DataFrame (one row per table, indexed by source) for a list.
+    """
+    from eegpipe.table import recording_features
+
+    if isinstance(epochs, pd.DataFrame):
+        return recording_features(epochs)
+    return pd.DataFrame([recording_features(e) for e in epochs])

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from os import PathLike
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from eegpipe import __version__
 from eegpipe.errors import RecordingError
@@ -20,6 +21,7 @@ from eegpipe.io import Recording, load_recording
 from eegpipe.pipeline import EPOCH_S, EpochTable, TooLittleEEG, analyse
 from eegpipe.rules import decide
 from eegpipe.summary import summarize
+from eegpipe.table import epoch_frame
 
 EDF_SUFFIXES = (".edf", ".bdf")
 
@@ -56,15 +58,18 @@ class ScoreResult:
     notes: list[str] = field(default_factory=list)
     figure: str | None = None
     eegpipe_version: str = __version__
+    #: Per-epoch feature table (:func:`eegpipe.features.extract`), when asked for with
+    #: ``keep_epochs=True``; never part of :meth:`to_dict`.
+    epochs: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
-        """JSON-ready dict (NaN becomes ``None``).
+        """JSON-ready dict (NaN becomes ``None``); the epoch table is left out.
 
         Returns
         -------
         result : dict
         """
-        return _clean(asdict(self))
+        return _clean({f.name: getattr(self, f.name) for f in fields(self) if f.name != "epochs"})
 
 
 def _clean(x):
@@ -85,6 +90,7 @@ def score_recording(
     epoch_s: float = EPOCH_S,
     overlap: float = 0.0,
     figures_dir: str | PathLike | None = None,
+    keep_epochs: bool = False,
 ) -> ScoreResult:
     """Score one recording for hypsarrhythmia.
 
@@ -98,6 +104,9 @@ def score_recording(
         Overlap between epochs (fraction, 0 <= overlap < 1).
     figures_dir : str or path-like or None
         Where to write a PNG of the most abnormal page (double banana, spikes marked).
+    keep_epochs : bool
+        Attach the per-epoch feature table (as :func:`eegpipe.features.extract` gives it)
+        as ``result.epochs``.
 
     Returns
     -------
@@ -145,6 +154,8 @@ def score_recording(
         most_abnormal_epochs=m.get("most_abnormal_epochs", []),
         attenuation_episodes=m.get("attenuation_episodes", []), notes=list(rec.notes),
     )  # fmt: skip
+    if keep_epochs:
+        result.epochs = epoch_frame(table, m, source=rec.source)
     if figures_dir is not None and result.most_abnormal_epochs:
         result.figure = str(_page_figure(rec, table, result, Path(figures_dir)))
     return result

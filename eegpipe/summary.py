@@ -28,8 +28,18 @@ ATTENUATION_CONTEXT_S = 61
 _REGION_OF = {ch: region for region, chans in REGIONS.items() for ch in chans}
 
 
-def _clean_seconds(t: EpochTable) -> np.ndarray:
-    """Mask of the 1-s windows covered by at least one clean epoch."""
+def clean_seconds(t: EpochTable) -> np.ndarray:
+    """Mask of the 1-s windows covered by at least one clean epoch.
+
+    Parameters
+    ----------
+    t : EpochTable
+        Per-epoch table.
+
+    Returns
+    -------
+    clean : ndarray of bool, shape (n_seconds,)
+    """
     s = t.second_start_s
     clean = np.zeros(s.size, dtype=bool)
     for start in t.start_s[~t.exclude]:
@@ -75,15 +85,34 @@ def event_regions(t: EpochTable) -> tuple[np.ndarray, np.ndarray]:
     return np.array(times), np.array(regions, dtype=object)
 
 
-def _attenuation(t: EpochTable, clean_sec: np.ndarray) -> tuple[float, float, list]:
-    """Attenuation episodes per clean minute, share of clean time, and the episodes."""
+def attenuation_mask(t: EpochTable, clean_sec: np.ndarray) -> np.ndarray:
+    """Seconds inside a paroxysmal attenuation (see :data:`ATTENUATION_RATIO`).
+
+    Parameters
+    ----------
+    t : EpochTable
+        Per-epoch table.
+    clean_sec : ndarray of bool
+        From :func:`clean_seconds`.
+
+    Returns
+    -------
+    low : ndarray of bool, shape (n_seconds,)
+    """
     rms = t.second_rms
     if rms.size == 0 or clean_sec.sum() < 5:
-        return 0.0, 0.0, []
+        return np.zeros(rms.shape[0], dtype=bool)
     filled = np.where(clean_sec[:, None], rms, np.median(rms[clean_sec], axis=0))
     level = ndimage.median_filter(filled, size=(ATTENUATION_CONTEXT_S, 1), mode="nearest")
     low = (rms < ATTENUATION_RATIO * np.maximum(level, 1e-6)).mean(axis=1) >= ATTENUATION_MIN_SHARE
-    low &= clean_sec
+    return low & clean_sec
+
+
+def _attenuation(t: EpochTable, clean_sec: np.ndarray) -> tuple[float, float, list]:
+    """Attenuation episodes per clean minute, share of clean time, and the episodes."""
+    if t.second_rms.size == 0 or clean_sec.sum() < 5:
+        return 0.0, 0.0, []
+    low = attenuation_mask(t, clean_sec)
     edges = np.diff(np.r_[0, low.astype(int), 0])
     on, off = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     episodes = [(float(t.second_start_s[a]), float(b - a)) for a, b in zip(on, off, strict=True)]
@@ -106,7 +135,7 @@ def summarize(t: EpochTable) -> dict:
         plus ``most_abnormal_epochs`` and ``attenuation_episodes``.
     """
     clean_ep = ~t.exclude
-    clean_sec = _clean_seconds(t)
+    clean_sec = clean_seconds(t)
     usable_s = float(clean_sec.sum())
     m: dict = {"usable_s": usable_s, "n_epochs": int(t.exclude.size),
                "n_excluded": int(t.exclude.sum()),
