@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from os import PathLike
 from pathlib import Path
 
@@ -64,6 +64,20 @@ class SubjectInfo:
         return "SubjectInfo(<identifying fields withheld>)"
 
 
+#: Mean days per month (365.25 / 12), for ages in months.
+DAYS_PER_MONTH = 30.4375
+
+
+def _parse_edf_date(text: str | None) -> date | None:
+    """An EDF+ ``dd-MMM-yyyy`` date (e.g. ``02-MAY-1951``), or None."""
+    if not text:
+        return None
+    try:
+        return datetime.strptime(text.strip().title(), "%d-%b-%Y").date()
+    except ValueError:
+        return None
+
+
 @dataclass(repr=False)
 class Recording:
     """A loaded recording: 10-20 EEG in volts, and what was done to get there.
@@ -112,6 +126,19 @@ class Recording:
     meas_date: datetime | None
     file_format: str
     subject: SubjectInfo = field(default_factory=SubjectInfo)
+
+    @property
+    def age_months(self) -> float | None:
+        """Age at the first sample in months (days / 30.4375), from the EDF+ birth date.
+
+        ``None`` when the header has no usable birth date or start time (EDF+ writes
+        ``X`` for unknown; anonymised exports often blank both).
+        """
+        born = _parse_edf_date(self.subject.birth_date)
+        if born is None or self.meas_date is None:
+            return None
+        days = (self.meas_date.date() - born).days
+        return round(days / DAYS_PER_MONTH, 2) if days >= 0 else None
 
     @property
     def annotations(self) -> mne.Annotations:
