@@ -9,10 +9,11 @@ import json
 import sys
 from pathlib import Path
 
+from eegpipe.model import DEFAULT_MODEL, ModelError
 from eegpipe.pipeline import EPOCH_S
-from eegpipe.score import ScoreResult, score_paths
+from eegpipe.score import ScoreResult, _get_model, score_paths
 
-CSV_COLUMNS = ("file", "verdict", "probability", "based_grade", "subtypes", "usable_minutes",
+CSV_COLUMNS = ("file", "verdict", "probability", "decided_by", "based_grade", "subtypes", "usable_minutes",
                "artifact_share", "bad_channels", "spike_events_per_min", "n_foci",
                "median_ptp_uv", "error")  # fmt: skip
 
@@ -50,13 +51,18 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    "(double banana, clinical scale, spikes marked) to this folder")  # fmt: skip
     p.add_argument("--epoch-s", type=float, default=EPOCH_S, help="epoch length in seconds")
     p.add_argument("--overlap", type=float, default=0.0, help="epoch overlap, 0-0.9")
+    m = p.add_mutually_exclusive_group()
+    m.add_argument("--model", default=DEFAULT_MODEL, help="trained model: a name under models/ or a "
+                   "model folder (default: the shipped model, models/default)")  # fmt: skip
+    m.add_argument("--no-model", dest="model", action="store_const", const=None,
+                   help="rule-based verdict only (no trained model)")
     return p
 
 
 def _row(r: ScoreResult) -> dict:
     q, m = r.quality, r.measures
     return {
-        "file": r.file, "verdict": r.verdict or "", "probability": r.probability,
+        "file": r.file, "verdict": r.verdict or "", "probability": r.probability, "decided_by": r.decided_by,
         "based_grade": r.based_grade, "subtypes": ";".join(r.subtypes),
         "usable_minutes": q.get("usable_minutes"), "artifact_share": q.get("artifact_share"),
         "bad_channels": ";".join(q.get("bad_channels", {})),
@@ -124,9 +130,14 @@ def run(args: argparse.Namespace) -> int:
     status : int
         0 when every file was scored, 1 when any failed.
     """
+    try:
+        _get_model(args.model)  # a broken or untrusted model stops here, once, in one line
+    except ModelError as err:
+        print(f"eegpipe score: error: {err}", file=sys.stderr)
+        return 2
     results = []
     for r in score_paths(args.paths, epoch_s=args.epoch_s, overlap=args.overlap,
-                         figures_dir=args.figures):  # fmt: skip
+                         figures_dir=args.figures, model=args.model):  # fmt: skip
         results.append(r)
         if r.error and args.format == "table":
             print(f"eegpipe: {r.file}: {r.error}", file=sys.stderr)

@@ -18,6 +18,7 @@ from eegpipe.errors import RecordingError
 _COMMANDS: dict[str, str] = {
     "score": "eegpipe._score_cli",
     "simulate": "eegpipe.simulate._cli",
+    "train": "eegpipe.train",
 }
 
 

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
@@ -18,10 +19,11 @@ import pandas as pd
 from eegpipe import __version__
 from eegpipe.errors import RecordingError
 from eegpipe.io import Recording, load_recording
+from eegpipe.model import DEFAULT_MODEL, MODEL_FILE, combine, load_model, model_output, resolve_model
 from eegpipe.pipeline import EPOCH_S, EpochTable, TooLittleEEG, analyse
 from eegpipe.rules import decide
 from eegpipe.summary import summarize
-from eegpipe.table import epoch_frame
+from eegpipe.table import epoch_frame, recording_features
 
 EDF_SUFFIXES = (".edf", ".bdf")
 
@@ -57,6 +59,8 @@ class ScoreResult:
     attenuation_episodes: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     figure: str | None = None
+    model: dict | None = None
+    rules: dict | None = None
     eegpipe_version: str = __version__
     #: Per-epoch feature table (:func:`eegpipe.features.extract`), when asked for with
     #: ``keep_epochs=True``; never part of :meth:`to_dict`.
@@ -91,6 +95,7 @@ def score_recording(
     overlap: float = 0.0,
     figures_dir: str | PathLike | None = None,
     keep_epochs: bool = False,
+    model: str | PathLike | None = DEFAULT_MODEL,
 ) -> ScoreResult:
     """Score one recording for hypsarrhythmia.
 
@@ -107,6 +112,11 @@ def score_recording(
     keep_epochs : bool
         Attach the per-epoch feature table (as :func:`eegpipe.features.extract` gives it)
         as ``result.epochs``.
+    model : str, path-like or None
+        Trained model (name under ``models/`` or folder; see :func:`eegpipe.model.load_model`)
+        whose probability is reported and combined with the rules
+        (:func:`eegpipe.model.combine`); ``None`` for the rules alone.  When the default
+        model is not installed, the rules decide and a note says so.
 
     Returns
     -------
@@ -116,7 +126,10 @@ def score_recording(
     ------
     RecordingError
         When the input cannot be read or holds too little EEG.
+    eegpipe.model.ModelError
+        When a model other than the default was asked for and cannot be loaded.
     """
+    loaded = _get_model(model)
     try:
         rec = source if isinstance(source, Recording) else \
             load_recording(source, preload=False, min_duration_s=epoch_s)  # fmt: skip
@@ -154,11 +167,38 @@ def score_recording(
         most_abnormal_epochs=m.get("most_abnormal_epochs", []),
         attenuation_episodes=m.get("attenuation_episodes", []), notes=list(rec.notes),
     )  # fmt: skip
+    epochs = epoch_frame(table, m, source=rec.source)
     if keep_epochs:
-        result.epochs = epoch_frame(table, m, source=rec.source)
+        result.epochs = epochs
+    if isinstance(loaded, str):
+        result.notes.append(loaded)
+    elif loaded is not None and v.verdict != "indeterminate":
+        out = model_output(*loaded, recording_features(epochs))
+        verdict, subtypes, result.decided_by, why = combine(v.verdict, v.subtypes, out, m.get("median_ptp_uv"))
+        result.rules = {"verdict": v.verdict, "subtypes": v.subtypes, "probability": v.probability}
+        result.model = out
+        result.verdict, result.subtypes, result.probability = verdict, subtypes, out["p_abnormal"]
+        result.reasons = [*result.reasons, why]
     if figures_dir is not None and result.most_abnormal_epochs:
         result.figure = str(_page_figure(rec, table, result, Path(figures_dir)))
     return result
+
+
+@functools.lru_cache(maxsize=4)
+def _load_cached(folder: str, mtime_ns: int):
+    return load_model(folder)
+
+
+def _get_model(model):
+    """(model, card), None for rules only, or a note when the default model is absent."""
+    if model is None:
+        return None
+    folder = resolve_model(model)
+    path = folder / MODEL_FILE
+    if not path.is_file() and str(model) == DEFAULT_MODEL:
+        return f"no trained model at {folder}; the rule-based verdict stands alone"
+    mtime = path.stat().st_mtime_ns if path.is_file() else 0
+    return _load_cached(str(folder), mtime)
 
 
 def _page_figure(rec: Recording, table: EpochTable, result: ScoreResult, out: Path) -> Path:

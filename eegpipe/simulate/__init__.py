@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from eegpipe.simulate._artifacts import ARTIFACT_KINDS
 from eegpipe.simulate._edf import SIMULATOR_VERSION, channel_labels, truth, write_edf
@@ -41,7 +42,8 @@ from eegpipe.simulate._render import Renderer
 
 __all__ = [
     "ARTIFACT_KINDS", "CHANNEL_STYLES", "LABELS", "SIMULATOR_VERSION", "SUBTYPES",
-    "RESPONSES", "SimulatedRecording", "make_plan", "make_sample_edf", "simulate_corpus",
+    "LABEL_COLUMNS", "RESPONSES", "SimulatedRecording", "labels_table", "make_plan", "make_sample_edf",
+    "simulate_corpus",
     "simulate_recording", "simulate_series", "simulate_to_edf",
 ]  # fmt: skip
 
@@ -271,11 +273,13 @@ _CORPUS_LABELS = ("normal", "modified_hypsarrhythmia", "hypsarrhythmia", "normal
 
 
 def simulate_corpus(out_dir: str | Path, n: int, *, seed: int, duration_s: int = 120,
-                    **options) -> list[Path]:  # fmt: skip
+                    jobs: int = 1, **options) -> list[Path]:  # fmt: skip
     """Simulate a labelled corpus covering every class, subtype and export variant.
 
     Recording ``i`` uses seed ``seed * 10000 + i``, so corpora made with different
-    ``seed`` never share a recording.
+    ``seed`` never share a recording.  Besides the EDF files and their JSON sidecars,
+    ``labels.csv`` lists every file with its labels (see :func:`labels_table`), the
+    table ``eegpipe train`` reads.
 
     Parameters
     ----------
@@ -287,6 +291,8 @@ def simulate_corpus(out_dir: str | Path, n: int, *, seed: int, duration_s: int =
         Corpus seed.
     duration_s : int
         Length of each recording in seconds.
+    jobs : int
+        Processes to simulate with (the files are the same for any number).
     **options
         Passed to every :func:`simulate_recording`.
 
@@ -296,7 +302,7 @@ def simulate_corpus(out_dir: str | Path, n: int, *, seed: int, duration_s: int =
     """
     if not 0 < n < 10000:
         raise ValueError(f"n must be in 1..9999, got {n}")
-    paths, n_mod = [], 0
+    tasks, n_mod = [], 0
     for i in range(n):
         label = _CORPUS_LABELS[i % len(_CORPUS_LABELS)]
         kw = dict(options)
@@ -310,9 +316,53 @@ def simulate_corpus(out_dir: str | Path, n: int, *, seed: int, duration_s: int =
             kw["subtypes"] = sorted(set(both)) if both in pairs_ok or both[::-1] in pairs_ok \
                 else [first]  # fmt: skip
         s = seed * 10000 + i
-        paths.append(simulate_to_edf(Path(out_dir) / f"sim_{s}.edf", label, seed=s,
-                                     duration_s=duration_s, **kw))  # fmt: skip
+        tasks.append((Path(out_dir) / f"sim_{s}.edf", label, s, duration_s, kw))
+    if jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(jobs) as pool:
+            paths = list(pool.map(_corpus_file, tasks))
+    else:
+        paths = [_corpus_file(t) for t in tasks]
+    labels_table(paths).to_csv(Path(out_dir) / "labels.csv", index=False)
     return paths
+
+
+def _corpus_file(task) -> Path:
+    path, label, s, duration_s, kw = task
+    return simulate_to_edf(path, label, seed=s, duration_s=duration_s, **kw)
+
+
+#: Columns of :func:`labels_table` (and of the ``LABELS.csv`` that ``eegpipe train`` reads).
+LABEL_COLUMNS = ("file", "label", "subtypes", "subject", "age_months", "severity", "seed",
+                 "duration_s", "sfreq")  # fmt: skip
+
+
+def labels_table(paths) -> pd.DataFrame:
+    """The labels of simulated recordings, read from their JSON sidecars.
+
+    Parameters
+    ----------
+    paths : iterable of str or Path
+        Simulated ``.edf`` files (each with its ``.json`` sidecar).
+
+    Returns
+    -------
+    labels : pandas.DataFrame
+        One row per file, columns :data:`LABEL_COLUMNS`: ``file`` (file name, relative
+        to the sidecar's folder), ``label``, ``subtypes`` (``;``-separated), ``subject``
+        (the simulated patient's code: recordings of one infant share it).
+    """
+    import json
+
+    rows = []
+    for p in map(Path, paths):
+        t = json.loads(p.with_suffix(".json").read_text())
+        rows.append({"file": p.name, "label": t["label"], "subtypes": ";".join(t["subtypes"]),
+                     "subject": (t.get("patient") or {}).get("code") or f"seed{t['seed']}",
+                     "age_months": t["age_months"], "severity": t["severity"], "seed": t["seed"],
+                     "duration_s": t["duration_s"], "sfreq": t["sfreq"]})  # fmt: skip
+    return pd.DataFrame(rows, columns=list(LABEL_COLUMNS))
 
 
 def make_sample_edf(out_dir: str | Path) -> list[Path]:

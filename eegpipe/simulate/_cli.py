@@ -67,6 +67,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     corpus = sub.add_parser("corpus", help="a labelled corpus covering every class and subtype")
     corpus.add_argument("out", type=Path, help="destination folder")
     corpus.add_argument("--n", type=int, required=True, help="number of recordings")
+    corpus.add_argument("--jobs", type=int, default=1, help="processes (same files for any number)")
     _common(corpus, duration=120)
 
     series = sub.add_parser("series", help="one infant at baseline, 1 and 6 months after therapy")
@@ -115,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
         )  # fmt: skip
         paths = [path]
     elif args.what == "corpus":
-        paths = simulate_corpus(args.out, args.n, seed=args.seed, duration_s=args.duration)
+        paths = simulate_corpus(args.out, args.n, seed=args.seed, duration_s=args.duration, jobs=args.jobs)
     elif args.what == "series":
         paths = simulate_series(args.out, args.response, seed=args.seed, therapy=args.therapy,
                                 baseline_label=args.baseline, duration_s=args.duration)  # fmt: skip
