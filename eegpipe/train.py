@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import platform
+import shlex
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -199,14 +200,40 @@ def cross_validate(X: pd.DataFrame, y, subtypes, groups, params: dict, *, n_spli
     return {"classes": classes, "proba": proba, "subtypes": names, "subtype_proba": sub_p}
 
 
-def _f1(t: np.ndarray, p: np.ndarray) -> float:
-    """F1 of 0/1 arrays (0 when nothing is present or predicted), fast enough to bootstrap."""
+def f1_binary(t: np.ndarray, p: np.ndarray) -> float:
+    """F1 of 0/1 arrays (0 when nothing is present or predicted), fast enough to bootstrap.
+
+    Parameters
+    ----------
+    t, p : ndarray of 0/1
+        Truth and prediction.
+
+    Returns
+    -------
+    f1 : float
+    """
     tp = float(np.sum((t == 1) & (p == 1)))
     denom = float(np.sum(t == 1) + np.sum(p == 1))
     return 2 * tp / denom if denom else 0.0
 
 
-def _ci(data: tuple, statistic, n_boot: int = N_BOOTSTRAP) -> list[float]:
+def bootstrap_ci(data: tuple, statistic, n_boot: int = N_BOOTSTRAP) -> list[float]:
+    """95% percentile bootstrap interval of a paired statistic (recordings resampled).
+
+    Parameters
+    ----------
+    data : tuple of ndarray
+        Paired per-recording arrays (e.g. truth and prediction).
+    statistic : callable
+        ``statistic(*arrays) -> float``.
+    n_boot : int
+        Resamples (seeded with :data:`BOOTSTRAP_SEED`).
+
+    Returns
+    -------
+    interval : list of float
+        ``[low, high]``.
+    """
     res = stats.bootstrap(data, statistic, paired=True, vectorized=False, n_resamples=n_boot,
                           method="percentile", random_state=np.random.default_rng(BOOTSTRAP_SEED))  # fmt: skip
     return [round(float(res.confidence_interval.low), 4), round(float(res.confidence_interval.high), 4)]
@@ -259,13 +286,12 @@ def evaluate(y_true, classes, proba, subtypes_true=None, subtype_names=(), subty
         return (p[t == 0] == 0).mean() if (t == 0).any() else np.nan
 
     out: dict = {"n": int(y.size), "n_abnormal": int(abn_t.sum()), "n_normal": int((1 - abn_t).sum())}
-    out["auc_abnormal"] = {"value": round(float(auc(abn_t, p_abn)), 4), "ci95": _ci((abn_t, p_abn), auc, n_boot)}
-    out["sensitivity"] = {"value": round(float(sens(abn_t, abn_p)), 4), "ci95": _ci((abn_t, abn_p), sens, n_boot)}
-    out["specificity"] = {"value": round(float(spec(abn_t, abn_p)), 4), "ci95": _ci((abn_t, abn_p), spec, n_boot)}
+    for key, fn, pred_ in (("auc_abnormal", auc, p_abn), ("sensitivity", sens, abn_p), ("specificity", spec, abn_p)):
+        out[key] = {"value": round(float(fn(abn_t, pred_)), 4), "ci95": bootstrap_ci((abn_t, pred_), fn, n_boot)}
     codes = np.array([classes.index(v) if v in classes else -1 for v in y])
     pcodes = proba.argmax(1)
     out["accuracy_3class"] = {"value": round(float((codes == pcodes).mean()), 4),
-                              "ci95": _ci((codes, pcodes), lambda a, b: (a == b).mean(), n_boot)}  # fmt: skip
+                              "ci95": bootstrap_ci((codes, pcodes), lambda a, b: (a == b).mean(), n_boot)}  # fmt: skip
     out["log_loss"] = round(float(log_loss(codes, proba, labels=range(len(classes)))), 4)
     out["confusion"] = {t: {c: int(((y == t) & (pred == c)).sum()) for c in classes} for t in classes}
     if subtypes_true is not None and subtype_proba is not None and len(subtype_names):
@@ -274,8 +300,8 @@ def evaluate(y_true, classes, proba, subtypes_true=None, subtype_names=(), subty
         for j, name in enumerate(subtype_names):
             t = np.array([name in str(v).split(";") for v in subtypes_true], dtype=int)
             p = (is_mod & (subtype_proba[:, j] >= subtype_threshold)).astype(int)
-            out["subtype_f1"][name] = {"value": round(_f1(t, p), 4), "n_present": int(t.sum()),
-                                       "ci95": _ci((t, p), _f1, n_boot)}  # fmt: skip
+            out["subtype_f1"][name] = {"value": round(f1_binary(t, p), 4), "n_present": int(t.sum()),
+                                       "ci95": bootstrap_ci((t, p), f1_binary, n_boot)}  # fmt: skip
     return out
 
 
@@ -306,7 +332,7 @@ def select_model(X, y, subtypes, groups, candidates=CANDIDATES, *, n_splits: int
         abn = np.asarray(y) != NORMAL_CLASS
         p_abn = 1.0 - oof["proba"][:, list(oof["classes"]).index(NORMAL_CLASS)]
         pred = oof["classes"][oof["proba"].argmax(1)]
-        f1s = [_f1(np.array([n in str(v).split(";") for v in subtypes], dtype=int),
+        f1s = [f1_binary(np.array([n in str(v).split(";") for v in subtypes], dtype=int),
                    ((pred == "modified_hypsarrhythmia") & (oof["subtype_proba"][:, j] >= 0.5)).astype(int))
                for j, n in enumerate(oof["subtypes"])]  # fmt: skip
         table.append({"params": params, "cv_log_loss": round(float(ll), 4),
@@ -487,6 +513,19 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
+def _train_command(argv: list[str]) -> str:
+    """This ``eegpipe train`` command line, quoted, without its ``--data-command`` notes."""
+    keep, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--data-command":
+            skip = True
+        elif not a.startswith("--data-command="):
+            keep.append(a)
+    return shlex.join(["eegpipe", *keep])
+
+
 def run(args: argparse.Namespace) -> int:
     """Execute ``eegpipe train``.
 
@@ -504,7 +543,7 @@ def run(args: argparse.Namespace) -> int:
         cands = [c for c in CANDIDATES if args.kind in ("auto", c["kind"])]
         card = train(args.labels, args.out, holdout=args.holdout, jobs=args.jobs, epoch_s=args.epoch_s,
                      candidates=cands, cache=args.cache,
-                     commands=[*args.data_command, " ".join(["eegpipe", *sys.argv[1:]])],
+                     commands=[*args.data_command, _train_command(sys.argv[1:])],
                      progress=sys.stderr.isatty())  # fmt: skip
     except ValueError as err:
         print(f"eegpipe train: error: {err}", file=sys.stderr)

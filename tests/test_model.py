@@ -110,7 +110,7 @@ def test_fit_predicts_classes_and_subtypes(fitted, corpus_table):
 
 def test_hgb_kind_fits_too(corpus_table):
     X, labels = corpus_table
-    m = HypsarrhythmiaClassifier(kind="hgb", max_iter=30, cv=3).fit(X, labels["label"])
+    m = HypsarrhythmiaClassifier(kind="hgb", max_iter=10, cv=2).fit(X, labels["label"])
     assert m.predict(X).shape == (len(X),) and m.subtypes_ == []
 
 
@@ -194,13 +194,17 @@ def test_missing_card_is_refused(fitted, tmp_path):
 # -- training and scoring with a model -----------------------------------------------------------
 def test_train_cli_then_score_with_the_model(corpus, tmp_path):
     out = tmp_path / "models" / "mine"
-    labels = corpus[0].parent / "labels.csv"
+    # a labels table of 25 of the corpus files, given by absolute path from another folder
+    labels = tmp_path / "labels.csv"
+    table = pd.read_csv(corpus[0].parent / "labels.csv", keep_default_na=False).head(25)
+    table["file"] = [str(corpus[0].parent / f) for f in table["file"]]
+    table.to_csv(labels, index=False)
     proc = subprocess.run([sys.executable, "-m", "eegpipe.cli", "train", str(labels), "--out", str(out),
                            "--kind", "logistic", "--jobs", "2"], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert "grouped CV" in proc.stdout
     card = json.loads((out / CARD_JSON).read_text())
-    assert card["training_data"]["recordings"] == len(corpus)
+    assert card["training_data"]["recordings"] == 25
     assert len(card["model_selection"]) == 2 and card["hyperparameters"]["kind"] == "logistic"
     hyps = REPO / "sample_edf" / "hypsarrhythmia_6mo.edf"
     proc = subprocess.run([sys.executable, "-m", "eegpipe.cli", "score", str(hyps), "--model", str(out),
