@@ -19,6 +19,7 @@ _COMMANDS: dict[str, str] = {
     "score": "eegpipe._score_cli",
     "simulate": "eegpipe.simulate._cli",
     "train": "eegpipe.train",
+    "batch": "eegpipe._batch_cli",
 }
 
 

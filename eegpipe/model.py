@@ -31,6 +31,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
 
 from eegpipe.rules import HYPS_MIN_BACKGROUND_UV
 
@@ -202,6 +203,10 @@ class HypsarrhythmiaClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : HypsarrhythmiaClassifier
         """
+        with threadpool_limits(1, user_api="openmp"):  # tiny data: threads only contend
+            return self._fit(X, y, subtypes)
+
+    def _fit(self, X, y, subtypes) -> HypsarrhythmiaClassifier:
         X, y = validate_data(self, X, y, ensure_all_finite="allow-nan")
         check_classification_targets(y)
         self.classes_ = unique_labels(y)
@@ -240,7 +245,8 @@ class HypsarrhythmiaClassifier(ClassifierMixin, BaseEstimator):
         proba : ndarray, shape (n_recordings, n_classes)
         """
         Xv = self._X(X)
-        return self.model_.predict_proba(Xv)
+        with threadpool_limits(1, user_api="openmp"):
+            return self.model_.predict_proba(Xv)
 
     def predict(self, X) -> np.ndarray:
         """Most probable class per recording.
@@ -271,8 +277,9 @@ class HypsarrhythmiaClassifier(ClassifierMixin, BaseEstimator):
             Columns in the order of ``subtypes_``.
         """
         Xv = self._X(X)
-        cols = [np.full(Xv.shape[0], m) if isinstance(m, float) else m.predict_proba(Xv)[:, 1]
-                for m in self.subtype_models_]  # fmt: skip
+        with threadpool_limits(1, user_api="openmp"):
+            cols = [np.full(Xv.shape[0], m) if isinstance(m, float) else m.predict_proba(Xv)[:, 1]
+                    for m in self.subtype_models_]  # fmt: skip
         return np.column_stack(cols) if cols else np.zeros((Xv.shape[0], 0))
 
     def predict_subtypes(self, X) -> list[list[str]]:

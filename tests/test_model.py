@@ -88,7 +88,7 @@ def test_extract_agrees_with_score(tmp_path):
 
 
 # -- the estimator -------------------------------------------------------------------------
-@parametrize_with_checks([HypsarrhythmiaClassifier(kind="logistic")])
+@parametrize_with_checks([HypsarrhythmiaClassifier(kind="logistic"), HypsarrhythmiaClassifier(kind="hgb", max_iter=5)])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
