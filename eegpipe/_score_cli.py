@@ -11,7 +11,7 @@ from pathlib import Path
 
 from eegpipe.model import DEFAULT_MODEL, ModelError
 from eegpipe.pipeline import EPOCH_S
-from eegpipe.score import ScoreResult, _get_model, score_paths
+from eegpipe.score import ScoreResult, get_model, score_paths
 
 CSV_COLUMNS = ("file", "verdict", "probability", "decided_by", "based_grade", "subtypes", "usable_minutes",
                "artifact_share", "bad_channels", "spike_events_per_min", "n_foci",
@@ -131,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
         0 when every file was scored, 1 when any failed.
     """
     try:
-        _get_model(args.model)  # a broken or untrusted model stops here, once, in one line
+        get_model(args.model)  # a broken or untrusted model stops here, once, in one line
     except ModelError as err:
         print(f"eegpipe score: error: {err}", file=sys.stderr)
         return 2

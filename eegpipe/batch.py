@@ -347,7 +347,7 @@ def _warm_up() -> None:
     with threadpool_limits(limits=1):
         pass
     try:  # the shipped model, loaded once per process by score_recording: load it now
-        score._get_model(score.DEFAULT_MODEL)
+        score.get_model(score.DEFAULT_MODEL)
     except Exception:  # noqa: BLE001 - a broken model is reported per file, as eegpipe score does
         pass
 

@@ -129,7 +129,7 @@ def score_recording(
     eegpipe.model.ModelError
         When a model other than the default was asked for and cannot be loaded.
     """
-    loaded = _get_model(model)
+    loaded = get_model(model)
     try:
         rec = source if isinstance(source, Recording) else \
             load_recording(source, preload=False, min_duration_s=epoch_s)  # fmt: skip
@@ -189,8 +189,25 @@ def _load_cached(folder: str, mtime_ns: int):
     return load_model(folder)
 
 
-def _get_model(model):
-    """(model, card), None for rules only, or a note when the default model is absent."""
+def get_model(model: str | PathLike | None):
+    """Load (once, then cached) the model :func:`score_recording` would use.
+
+    Parameters
+    ----------
+    model : str, path-like or None
+        As for :func:`score_recording`.
+
+    Returns
+    -------
+    loaded : tuple of (HypsarrhythmiaClassifier, dict), str or None
+        The model and its card; ``None`` for rules only; a note (str) when the default
+        model is not installed.
+
+    Raises
+    ------
+    eegpipe.model.ModelError
+        When the model cannot be loaded safely.
+    """
     if model is None:
         return None
     folder = resolve_model(model)
