@@ -367,7 +367,12 @@ LIMITS = (
     "reference values), because no labelled real hypsarrhythmia recordings were available. Its "
     "accuracy on real recordings is unknown until real labelled data is added; retrain with "
     "`eegpipe train` on your own labels. Class and subtype labels follow Hrachovy et al. 1984; "
-    "inter-rater agreement on those labels is itself poor in practice."
+    "inter-rater agreement on those labels is itself poor in practice. On simulated data the "
+    "classes are near-perfectly separable, so the held-out figures are a ceiling, not an "
+    "estimate for clinical exports. Permutation importance (notebooks/01) ranks whole-head delta "
+    "correlation first, lower in simulated hypsarrhythmia than in normal; published functional "
+    "connectivity in infantile spasms is stronger (Shrey et al. 2018), so that feature's direction "
+    "may be a property of the simulator: check it on real labelled recordings before trusting it."
 )
 
 
