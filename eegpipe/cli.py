@@ -20,6 +20,9 @@ _COMMANDS: dict[str, str] = {
     "simulate": "eegpipe.simulate._cli",
     "train": "eegpipe.train",
     "batch": "eegpipe._batch_cli",
+    "compare": "eegpipe._compare_cli",
+    "series": "eegpipe._series_cli",
+    "report": "eegpipe._report_cli",
 }
 
 

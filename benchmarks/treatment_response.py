@@ -1,0 +1,115 @@
+"""Treatment response on held-out simulated series: is every series' overall status right?
+
+Simulates one infant per series seed (baseline, 30 and 180 days after ACTH + B12; the
+first follow-up has tremor and myoclonic jerks with probability 0.32), as a responder,
+partial responder or non-responder (``eegpipe.simulate.simulate_series``), runs
+``eegpipe.compare.series`` on the EDF files (ordered by the dates in their headers, ages
+from the headers' birth dates), and prints:
+
+* per series: the true response, the overall status, the normalization index at each
+  timepoint and whether the involuntary-movement follow-up was read correctly;
+* the confusion of true response and overall status (expected: responder ->
+  normalized, partial -> improved, non-responder -> unchanged);
+* for responders, whether the index rises monotonically (strictly, and within the
+  bootstrap uncertainty: no step with a significant fall).
+
+Series seeds 7000-7999 are reserved for this benchmark and were never looked at while
+the index and the status rule were chosen (development used 6100-6199).
+
+    python benchmarks/treatment_response.py              # 30 series, 300 s recordings
+    python benchmarks/treatment_response.py --n 60 --jobs 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+EXPECTED = {"responder": "normalized", "partial": "improved", "non_responder": "unchanged"}
+FIRST_SEED = 7000
+
+
+def run_one(seed: int, out: str, duration_s: int) -> dict:
+    """Simulate and compare one series; return what the summary needs."""
+    from eegpipe.compare import series
+    from eegpipe.simulate import RESPONSES, simulate_series
+
+    response = RESPONSES[(seed - FIRST_SEED) % len(RESPONSES)]
+    paths = simulate_series(Path(out) / f"s{seed}", response, seed=seed, duration_s=duration_s)
+    truth = [json.loads(p.with_suffix(".json").read_text()) for p in paths]
+    s = series(paths)
+    idx = [tp.index.get("overall") for tp in s.timepoints]
+    return {
+        "seed": seed, "response": response, "status": s.status,
+        "steps": [c.status for c in s.steps], "index": idx,
+        "verdicts": [tp.score.verdict for tp in s.timepoints],
+        "clean": [len(tp.table) for tp in s.timepoints],
+        "step_ci_high": [c.change.get("ci_high") for c in s.steps],
+        "movements": [t["involuntary_movements"] for t in truth],
+    }  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print its tables.
+
+    Parameters
+    ----------
+    argv : list of str or None
+        Command-line arguments.
+
+    Returns
+    -------
+    status : int
+    """
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--n", type=int, default=30, help="number of series (a third per response)")
+    p.add_argument("--duration-s", type=int, default=300, help="length of each recording")
+    p.add_argument("--jobs", type=int, default=1, help="series simulated and compared in parallel")
+    args = p.parse_args(argv)
+    seeds = range(FIRST_SEED, FIRST_SEED + args.n)
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as out:
+        if args.jobs > 1:
+            with ProcessPoolExecutor(args.jobs) as ex:
+                rows = list(ex.map(run_one, seeds, [out] * len(seeds), [args.duration_s] * len(seeds)))
+        else:
+            rows = [run_one(s, out, args.duration_s) for s in seeds]
+    fmt = lambda v: "  -  " if v is None else f"{v:.2f}"  # noqa: E731
+    print(f"{'seed':<6}{'response':<15}{'overall status':<16}{'ok':<4}{'index baseline/d30/d180':<26}"
+          f"{'verdicts':<45}{'clean epochs':<14}movements at d30")  # fmt: skip
+    for r in rows:
+        ok = "yes" if r["status"] == EXPECTED[r["response"]] else "NO"
+        idx = " / ".join(fmt(v) for v in r["index"])
+        verd = ", ".join(v or "-" for v in r["verdicts"])
+        print(f"{r['seed']:<6}{r['response']:<15}{r['status']:<16}{ok:<4}{idx:<26}{verd:<45}"
+              f"{'/'.join(map(str, r['clean'])):<14}{'yes' if r['movements'][1] else 'no'}")  # fmt: skip
+    print()
+    statuses = ("normalized", "improved", "unchanged", "worsened", "indeterminate")
+    print(f"{'true response':<15}" + "".join(f"{s:>15}" for s in statuses) + f"{'correct':>10}")
+    for resp, want in EXPECTED.items():
+        sel = [r for r in rows if r["response"] == resp]
+        counts = [sum(r["status"] == s for r in sel) for s in statuses]
+        right = sum(r["status"] == want for r in sel)
+        print(f"{resp:<15}" + "".join(f"{c:>15}" for c in counts) + f"{right:>6}/{len(sel)}")
+    n_ok = sum(r["status"] == EXPECTED[r["response"]] for r in rows)
+    print(f"\noverall status right: {n_ok}/{len(rows)}")
+    resp = [r for r in rows if r["response"] == "responder" and None not in r["index"]]
+    strict = sum(all(b >= a for a, b in zip(r["index"][:-1], r["index"][1:], strict=True)) for r in resp)
+    no_fall = sum(all(h is not None and h >= 0 for h in r["step_ci_high"]) and r["index"][-1] > r["index"][0]
+                  for r in resp)  # fmt: skip
+    print(f"responders whose index never falls: strictly {strict}/{len(resp)}; "
+          f"within the 95% bootstrap interval (no step with a significant fall) {no_fall}/{len(resp)}")
+    moved = [r for r in rows if r["response"] == "responder" and r["movements"][1]]
+    print(f"responders with tremor/jerks at day 30: {len(moved)}; read as normal at day 30: "
+          f"{sum(r['verdicts'][1] == 'normal' and r['steps'][0] == 'normalized' for r in moved)}")
+    print(f"\n{len(rows)} series of 3 x {args.duration_s} s in {time.perf_counter() - t0:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,583 @@
+"""Treatment response: one infant's recordings compared, pre vs post and over time.
+
+:func:`measure` scores one recording and keeps its clean epochs; :func:`compare` sets two
+recordings side by side; :func:`series` orders several (by the start time in their
+headers, or by given days) and compares each step and the first with the last.
+
+For each feature family (:data:`eegpipe.reference.FAMILIES`) a comparison gives the
+change of every feature with a bootstrap confidence interval over clean epochs, an
+effect size (Cliff's delta between the two recordings' epochs), and the family's
+**normalization index** at each timepoint (0 = typical hypsarrhythmia, 1 = typical
+normal EEG for the infant's age; :class:`eegpipe.reference.Reference`).  A status then
+says what happened, by the rule in :func:`decide_status`.
+
+Only clean epochs count (artifact rejection of :mod:`eegpipe.artifacts`): tremor and
+myoclonic jerks during vitamin B12 treatment are movement and muscle, not EEG, and must
+not read as relapse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from os import PathLike
+
+import numpy as np
+import pandas as pd
+
+from eegpipe import __version__
+from eegpipe.errors import RecordingError
+from eegpipe.io import DAYS_PER_MONTH, load_recording
+from eegpipe.pipeline import EPOCH_S
+from eegpipe.reference import (
+    FAMILIES,
+    FAMILY_LABELS,
+    FEATURES,
+    MIN_CLEAN_EPOCHS,
+    Reference,
+    comparison_table,
+    pool,
+    recording_values,
+)
+from eegpipe.score import ScoreResult, _clean, score_recording
+
+STATUSES = ("normalized", "improved", "unchanged", "worsened", "indeterminate")
+
+#: An EEG counts as normalized when the verdict is ``normal`` and the overall index is at
+#: least this.  *unverified*: chosen on simulated development series (seeds 6100-6199),
+#: between responders' normal follow-ups (10th percentile 0.77) and partial responders'
+#: last recordings (90th percentile 0.70).
+NORMALIZED_INDEX = 0.7
+#: Smallest change of the overall index that counts as improvement or worsening (its
+#: confidence interval must also exclude zero).  *unverified*: chosen on simulated
+#: development series, above the step-to-step spread of non-responders, whose sleep-wake
+#: state and age change between recordings.
+MIN_INDEX_CHANGE = 0.2
+#: Bootstrap resamples and confidence level.
+N_BOOT = 1000
+CI_LEVEL = 0.95
+
+RULE = (
+    f"'indeterminate' if either recording has no verdict or fewer than {MIN_CLEAN_EPOCHS} clean epochs; "
+    f"else 'normalized' if the later recording is normal (verdict normal and overall index >= "
+    f"{NORMALIZED_INDEX}) and the earlier was not; 'unchanged' if both are normal; 'worsened' if the "
+    f"overall index fell by >= {MIN_INDEX_CHANGE}, or the earlier recording was normal and the later is not, with the "
+    f"{CI_LEVEL:.0%} interval of the change below zero; 'improved' if the index rose by >= "
+    f"{MIN_INDEX_CHANGE} with the interval above zero; otherwise 'unchanged'."
+)
+
+
+@dataclass
+class Timepoint:
+    """One scored recording of a series, with what the comparison needs.
+
+    Attributes
+    ----------
+    file : str
+        The recording.
+    score : ScoreResult
+        As ``eegpipe score`` gives it (``epochs`` attached).
+    table : pandas.DataFrame
+        Clean epochs, one column per compared feature
+        (:func:`eegpipe.reference.comparison_table`).
+    age_months : float or None
+        Age at the recording, in months.
+    age_source : str or None
+        ``"header"`` (EDF+ birth date), ``"given"`` or ``None``.
+    meas_date : datetime or None
+        Start of the recording (header); never printed.
+    days : float or None
+        Days after the first recording of the series (0 for the first).
+    values : dict of str to float
+        Pooled value of each feature over clean epochs.
+    index : dict
+        ``overall``, ``families``, ``features`` (floats) and ``overall_ci``.
+    boot : dict
+        Bootstrap resamples of the values and indices (arrays of length ``n_boot``).
+    """
+
+    file: str
+    score: ScoreResult
+    table: pd.DataFrame
+    age_months: float | None = None
+    age_source: str | None = None
+    meas_date: datetime | None = field(default=None, repr=False)
+    days: float | None = None
+    values: dict = field(default_factory=dict)
+    index: dict = field(default_factory=dict)
+    boot: dict = field(default_factory=dict, repr=False)
+    _subject: str | None = field(default=None, repr=False)
+    band_note: str | None = None
+
+    @property
+    def comparable(self) -> bool:
+        """True when the recording has a verdict and enough clean epochs."""
+        return (self.score.error is None and self.score.verdict not in (None, "indeterminate")
+                and len(self.table) >= MIN_CLEAN_EPOCHS)  # fmt: skip
+
+    @property
+    def is_normal(self) -> bool:
+        """Normal verdict and overall index at least :data:`NORMALIZED_INDEX`."""
+        return self.comparable and self.score.verdict == "normal" and \
+            self.index["overall"] >= NORMALIZED_INDEX  # fmt: skip
+
+    def index_dict(self) -> dict:
+        """Normalization index of this timepoint, JSON-ready.
+
+        Returns
+        -------
+        index : dict
+            ``overall``, ``ci_low``, ``ci_high``, ``families``, ``features`` and
+            ``reference_band`` (the normal age band used); ``None`` values when the
+            recording cannot be compared.
+        """
+        if not self.comparable:
+            return {"overall": None, "ci_low": None, "ci_high": None, "families": {}, "features": {}}
+        lo, hi = self.index["overall_ci"]
+        return _clean({"overall": self.index["overall"], "ci_low": lo, "ci_high": hi,
+                       "families": self.index["families"], "features": self.index["features"],
+                       "reference_band": self.index.get("band")})  # fmt: skip
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary: file, days, age, score object and index.
+
+        Returns
+        -------
+        timepoint : dict
+        """
+        return _clean({"file": self.file, "days": self.days, "age_months": self.age_months,
+                       "age_source": self.age_source, "clean_epochs": len(self.table),
+                       "score": self.score.to_dict(), "values": self.values,
+                       "normalization_index": self.index_dict()})  # fmt: skip
+
+
+def measure(source: str | PathLike, *, age_months: float | None = None, epoch_s: float = EPOCH_S,
+            reference: Reference | None = None, n_boot: int = N_BOOT, seed: int = 0) -> Timepoint:  # fmt: skip
+    """Score one recording and place it on the normalization index.
+
+    Parameters
+    ----------
+    source : str or path-like
+        An EDF/EDF+/BDF file.
+    age_months : float or None
+        Age at the recording; ``None`` reads it from the header's birth date.
+    epoch_s : float
+        Epoch length in seconds.
+    reference : Reference or None
+        Reference distributions (default: the shipped one).
+    n_boot : int
+        Bootstrap resamples over clean epochs.
+    seed : int
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    timepoint : Timepoint
+
+    Raises
+    ------
+    RecordingError
+        When the file cannot be read.
+    """
+    tp = _score(source, epoch_s)
+    if age_months is not None:
+        tp.age_months, tp.age_source = float(age_months), "given"
+    _place(tp, reference or Reference.load(), n_boot, seed)
+    return tp
+
+
+def _score(source: str | PathLike, epoch_s: float) -> Timepoint:
+    """Load and score a recording; the timepoint is not yet placed on the index."""
+    try:
+        rec = load_recording(source, preload=False, min_duration_s=epoch_s)
+    except RecordingError as err:
+        if not err.unscorable_montage:
+            raise
+        res = score_recording(source, epoch_s=epoch_s)
+        return Timepoint(file=res.file, score=res, table=comparison_table(_EMPTY))
+    res = score_recording(rec, epoch_s=epoch_s, keep_epochs=True)
+    table = comparison_table(res.epochs if res.epochs is not None else _EMPTY)
+    return Timepoint(file=res.file, score=res, table=table, meas_date=rec.meas_date,
+                     age_months=rec.age_months, age_source="header" if rec.age_months is not None else None,
+                     _subject=_subject_key(rec.subject))  # fmt: skip
+
+
+_EMPTY = pd.DataFrame(columns=["start_s", "end_s", "excluded", "attenuated_s", "spike_events_per_min",
+                               *[f.key for f in FEATURES if f.key != "paroxysmal_attenuation_share"]])  # fmt: skip
+
+
+def _subject_key(subject) -> str | None:
+    """A hash of the identifying fields, to tell whether files are of one infant."""
+    parts = [subject.code, subject.name, subject.birth_date]
+    if not any(p and p.upper() != "X" for p in parts):
+        return None
+    return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()
+
+
+def _place(tp: Timepoint, ref: Reference, n_boot: int, seed) -> None:
+    """Pooled values, index and bootstrap resamples of a timepoint (in place)."""
+    tp.values = recording_values(tp.table)
+    if not tp.comparable:
+        return
+    band, note = ref.band(tp.age_months)
+    tp.band_note = note
+    point = ref.index(tp.values, tp.age_months)
+    rng = np.random.default_rng(seed)
+    n = len(tp.table)
+    rows = rng.integers(0, n, size=(n_boot, n))
+    boot_vals = {f.key: pool(tp.table[f.key].to_numpy(float)[rows], f.statistic) for f in FEATURES}
+    boot_idx = ref.index(boot_vals, tp.age_months)
+    tp.boot = {"values": boot_vals, "index": boot_idx}
+    tp.index = {"overall": float(point["overall"]), "overall_ci": _ci(boot_idx["overall"]), "band": band,
+                "families": {k: float(v) for k, v in point["families"].items()},
+                "features": {k: float(v) for k, v in point["features"].items()}}  # fmt: skip
+
+
+def _ci(x: np.ndarray) -> tuple[float, float]:
+    a = (1 - CI_LEVEL) / 2
+    x = np.asarray(x, float)
+    x = x[np.isfinite(x)]
+    if not x.size:
+        return float("nan"), float("nan")
+    lo, hi = np.quantile(x, [a, 1 - a])
+    return float(lo), float(hi)
+
+
+def cliffs_delta(pre: np.ndarray, post: np.ndarray) -> float:
+    """Cliff's delta: P(post > pre) - P(post < pre) over all pairs of epochs.
+
+    Parameters
+    ----------
+    pre, post : ndarray
+        Epoch values of the earlier and the later recording.
+
+    Returns
+    -------
+    delta : float
+        -1 to 1; 0 when the two distributions overlap evenly; NaN if either is empty.
+    """
+    pre, post = np.asarray(pre, float), np.asarray(post, float)
+    if not pre.size or not post.size:
+        return float("nan")
+    s = np.sort(pre)
+    below = np.searchsorted(s, post, side="left")
+    above = pre.size - np.searchsorted(s, post, side="right")
+    return float((below.sum() - above.sum()) / (pre.size * post.size))
+
+
+@dataclass
+class Comparison:
+    """An earlier and a later recording of one infant, compared.
+
+    Attributes
+    ----------
+    pre, post : Timepoint
+        The two recordings.
+    status : str
+        One of :data:`STATUSES`.
+    reasons : list of str
+        Why (the rule's numbers).
+    change : dict
+        Overall index change: ``value``, ``ci_low``, ``ci_high``.
+    families : dict
+        Per family: index before and after, change with interval, effect size, and
+        each feature's change in its unit.
+    notes : list of str
+        Age-band and data-quality remarks.
+    """
+
+    pre: Timepoint
+    post: Timepoint
+    status: str
+    reasons: list[str]
+    change: dict
+    families: dict
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def days_between(self) -> float | None:
+        """Days from the earlier to the later recording, when known."""
+        if self.pre.days is not None and self.post.days is not None:
+            return self.post.days - self.pre.days
+        if self.pre.meas_date and self.post.meas_date:
+            return (self.post.meas_date - self.pre.meas_date).total_seconds() / 86400.0
+        return None
+
+    def to_dict(self) -> dict:
+        """The JSON object ``eegpipe compare --format json`` prints.
+
+        Returns
+        -------
+        comparison : dict
+            ``status``, ``rule``, ``reasons``, ``pre`` and ``post`` (score objects as
+            ``eegpipe score --format json`` prints them), ``days_between``,
+            ``age_months``, ``normalization_index`` (``pre``, ``post``, ``change``),
+            ``families``, ``clean_epochs``, ``notes``, ``eegpipe_version``.
+        """
+        return _clean({
+            "status": self.status, "rule": RULE, "reasons": self.reasons,
+            "pre": self.pre.score.to_dict(), "post": self.post.score.to_dict(),
+            "days_between": self.days_between,
+            "age_months": {"pre": self.pre.age_months, "post": self.post.age_months},
+            "normalization_index": {"pre": self.pre.index_dict(), "post": self.post.index_dict(),
+                                    "change": self.change},
+            "families": self.families,
+            "clean_epochs": {"pre": len(self.pre.table), "post": len(self.post.table)},
+            "notes": self.notes, "eegpipe_version": __version__,
+        })  # fmt: skip
+
+
+def _orientation(f) -> float:
+    """+1 when a rise of the feature moves towards normal, -1 when a fall does."""
+    return -1.0 if f.abnormal == "high" else 1.0
+
+
+def _families(pre: Timepoint, post: Timepoint) -> dict:
+    out = {}
+    for fam in FAMILIES:
+        feats, deltas = {}, []
+        for f in (f for f in FEATURES if f.family == fam):
+            d = post.boot["values"][f.key] - pre.boot["values"][f.key]
+            lo, hi = _ci(d)
+            cd = cliffs_delta(pre.table[f.key], post.table[f.key])
+            deltas.append(_orientation(f) * cd)
+            feats[f.key] = {"label": f.label, "unit": f.unit, "pre": pre.values[f.key], "post": post.values[f.key],
+                            "change": post.values[f.key] - pre.values[f.key], "ci_low": lo, "ci_high": hi,
+                            "effect_size": cd, "index_pre": pre.index["features"][f.key],
+                            "index_post": post.index["features"][f.key]}  # fmt: skip
+        d = post.boot["index"]["families"][fam] - pre.boot["index"]["families"][fam]
+        lo, hi = _ci(d)
+        ip, iq = pre.index["families"][fam], post.index["families"][fam]
+        out[fam] = {"label": FAMILY_LABELS[fam], "index_pre": ip, "index_post": iq, "index_change": iq - ip,
+                    "ci_low": lo, "ci_high": hi, "effect_size": float(np.nanmean(deltas)),
+                    "features": feats}  # fmt: skip
+    return out
+
+
+def decide_status(pre: Timepoint, post: Timepoint, change: dict) -> tuple[str, list[str]]:
+    """Status of a step from an earlier to a later recording (the rule in :data:`RULE`).
+
+    Parameters
+    ----------
+    pre, post : Timepoint
+        Earlier and later recording.
+    change : dict
+        Overall index change with ``value``, ``ci_low``, ``ci_high``.
+
+    Returns
+    -------
+    status : str
+        One of :data:`STATUSES`.
+    reasons : list of str
+    """
+    for tp, when in ((pre, "earlier"), (post, "later")):
+        if not tp.comparable:
+            why = tp.score.error or "; ".join(tp.score.reasons[:1]) or \
+                f"{len(tp.table)} clean epoch(s) (< {MIN_CLEAN_EPOCHS})"  # fmt: skip
+            return "indeterminate", [f"the {when} recording cannot be compared: {why}"]
+    v, lo, hi = change["value"], change["ci_low"], change["ci_high"]
+    ci = f"{v:+.2f} ({CI_LEVEL:.0%} CI {lo:+.2f} to {hi:+.2f})"
+    desc = [f"overall index {pre.index['overall']:.2f} -> {post.index['overall']:.2f}, change {ci}",
+            f"verdict {pre.score.verdict} (grade {pre.score.based_grade}) -> {post.score.verdict} "
+            f"(grade {post.score.based_grade})"]  # fmt: skip
+    if post.is_normal and not pre.is_normal:
+        return "normalized", [f"the later EEG is normal: verdict normal and index "
+                              f"{post.index['overall']:.2f} >= {NORMALIZED_INDEX}", *desc]  # fmt: skip
+    if pre.is_normal and post.is_normal:
+        return "unchanged", ["both recordings are normal", *desc]
+    if hi < 0 and (v <= -MIN_INDEX_CHANGE or (pre.is_normal and not post.is_normal)):
+        what = "the earlier EEG was normal and the later is not" if pre.is_normal and not post.is_normal \
+            else f"the index fell by >= {MIN_INDEX_CHANGE}"  # fmt: skip
+        return "worsened", [what, *desc]
+    if v >= MIN_INDEX_CHANGE and lo > 0:
+        return "improved", [f"the index rose by >= {MIN_INDEX_CHANGE} and its interval excludes zero", *desc]
+    return "unchanged", [f"no change of the index by >= {MIN_INDEX_CHANGE} with an interval excluding zero",
+                         *desc]  # fmt: skip
+
+
+def compare_timepoints(pre: Timepoint, post: Timepoint) -> Comparison:
+    """Compare two measured recordings (see :func:`compare`).
+
+    Parameters
+    ----------
+    pre, post : Timepoint
+        From :func:`measure` (placed on the index with the same reference).
+
+    Returns
+    -------
+    comparison : Comparison
+    """
+    notes = [f"{tp.file}: {tp.band_note}" for tp in (pre, post) if tp.band_note]
+    if pre._subject and post._subject and pre._subject != post._subject:
+        notes.append("the two headers name different patients (identifiers withheld): check the files")
+    nan = {"value": None, "ci_low": None, "ci_high": None}
+    if not (pre.comparable and post.comparable):
+        status, reasons = decide_status(pre, post, nan)
+        return Comparison(pre, post, status, reasons, nan, {}, notes)
+    d = post.boot["index"]["overall"] - pre.boot["index"]["overall"]
+    lo, hi = _ci(d)
+    change = {"value": post.index["overall"] - pre.index["overall"], "ci_low": lo, "ci_high": hi}
+    status, reasons = decide_status(pre, post, change)
+    return Comparison(pre, post, status, reasons, change, _families(pre, post), notes)
+
+
+def compare(pre: str | PathLike, post: str | PathLike, *, age_months: tuple | float | None = None,
+            epoch_s: float = EPOCH_S, n_boot: int = N_BOOT, seed: int = 0) -> Comparison:  # fmt: skip
+    """Compare an infant's EEG before and after treatment.
+
+    Parameters
+    ----------
+    pre, post : str or path-like
+        The earlier and the later EDF/EDF+/BDF recording.
+    age_months : float or (float, float) or None
+        Age at the earlier recording (the later one's follows from the header dates), or
+        at both; ``None`` reads each from its header's birth date.
+    epoch_s : float
+        Epoch length in seconds.
+    n_boot : int
+        Bootstrap resamples over clean epochs.
+    seed : int
+        Seed of the bootstrap (the two recordings get independent streams).
+
+    Returns
+    -------
+    comparison : Comparison
+        ``.status``, ``.to_dict()``.
+
+    Raises
+    ------
+    RecordingError
+        When a file cannot be read.
+    """
+    return series([pre, post], age_months=age_months, epoch_s=epoch_s, n_boot=n_boot, seed=seed,
+                  keep_order=True).overall  # fmt: skip
+
+
+@dataclass
+class Series:
+    """One infant's recordings over time.
+
+    Attributes
+    ----------
+    timepoints : list of Timepoint
+        In time order.
+    steps : list of Comparison
+        Each recording against the one before.
+    overall : Comparison
+        The first recording against the last.
+    notes : list of str
+    """
+
+    timepoints: list[Timepoint]
+    steps: list[Comparison]
+    overall: Comparison
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        """The overall status (first against last recording)."""
+        return self.overall.status
+
+    def to_dict(self) -> dict:
+        """The JSON object ``eegpipe series --format json`` prints.
+
+        Returns
+        -------
+        series : dict
+            ``status``, ``rule``, ``reasons``, ``timepoints`` (each with its ``score``
+            object and ``normalization_index``), ``steps`` and ``overall`` (comparison
+            objects as ``eegpipe compare`` prints them), ``notes``.
+        """
+        return _clean({"status": self.status, "rule": RULE, "reasons": self.overall.reasons,
+                       "timepoints": [t.to_dict() for t in self.timepoints],
+                       "steps": [s.to_dict() for s in self.steps], "overall": self.overall.to_dict(),
+                       "notes": self.notes, "eegpipe_version": __version__})  # fmt: skip
+
+
+def series(paths, *, days=None, age_months=None, epoch_s: float = EPOCH_S, n_boot: int = N_BOOT,
+           seed: int = 0, keep_order: bool = False) -> Series:  # fmt: skip
+    """Follow one infant's EEG over several recordings.
+
+    Parameters
+    ----------
+    paths : sequence of str or path-like
+        Two or more EDF/EDF+/BDF files of the same infant.
+    days : sequence of float or None
+        Days of each recording (e.g. after the start of treatment); ``None`` takes the
+        start times in the headers.
+    age_months : float or sequence of float or None
+        Age at the first recording (the others follow from the days between), or one per
+        file; ``None`` reads each from its header's birth date.
+    epoch_s : float
+        Epoch length in seconds.
+    n_boot : int
+        Bootstrap resamples over clean epochs.
+    seed : int
+        Seed of the bootstrap.
+    keep_order : bool
+        Keep the order given even when the headers' dates disagree (``compare``).
+
+    Returns
+    -------
+    series : Series
+
+    Raises
+    ------
+    RecordingError
+        When a file cannot be read.
+    ValueError
+        With fewer than two files, or days/ages not matching the files.
+    """
+    paths = [str(p) for p in paths]
+    if len(paths) < 2:
+        raise ValueError(f"a series needs at least two recordings, got {len(paths)}")
+    if days is not None and len(days) != len(paths):
+        raise ValueError(f"{len(days)} days given for {len(paths)} recordings")
+    ref = Reference.load()
+    tps = [_score(p, epoch_s) for p in paths]
+    if age_months is not None and np.ndim(age_months) == 1:
+        if len(age_months) != len(tps):
+            raise ValueError(f"{len(age_months)} ages given for {len(tps)} recordings")
+        for tp, a in zip(tps, age_months, strict=True):
+            tp.age_months, tp.age_source = float(a), "given"
+    notes: list[str] = []
+    if days is not None:
+        for tp, d in zip(tps, days, strict=True):
+            tp.days = float(d)
+    elif all(tp.meas_date is not None for tp in tps):
+        first = min(tp.meas_date for tp in tps) if not keep_order else tps[0].meas_date
+        for tp in tps:
+            tp.days = round((tp.meas_date - first).total_seconds() / 86400.0, 2)
+    else:
+        notes.append("no start time in some headers and no --days: recordings kept in the order given")
+    if not keep_order and all(tp.days is not None for tp in tps):
+        tps = sorted(tps, key=lambda tp: tp.days)
+    if tps[0].days is not None:
+        d0 = tps[0].days
+        for tp in tps:
+            tp.days = tp.days - d0
+    if age_months is not None and np.ndim(age_months) == 0:
+        _ages_from_first(tps, float(age_months), notes)
+    for i, tp in enumerate(tps):
+        _place(tp, ref, n_boot, [seed, i])
+    if len({tp._subject for tp in tps if tp._subject}) > 1:
+        notes.append("the headers name more than one patient (identifiers withheld): check the files")
+    steps = [compare_timepoints(a, b) for a, b in zip(tps[:-1], tps[1:], strict=True)]
+    overall = steps[0] if len(tps) == 2 else compare_timepoints(tps[0], tps[-1])
+    for s in steps if len(tps) > 2 else []:  # a passing worsening the overall status may not show
+        if s.status == "worsened":
+            notes.append(f"worse at day {s.post.days:g} than at day {s.pre.days:g}" if s.post.days is not None
+                         else f"{s.post.file} is worse than {s.pre.file}")  # fmt: skip
+    return Series(tps, steps, overall, notes)
+
+
+def _ages_from_first(tps: list[Timepoint], age: float, notes: list[str]) -> None:
+    """Age given at the first recording: the others follow from the days between."""
+    for tp in tps:
+        if tp.days is None and tp is not tps[0]:
+            notes.append(f"{tp.file}: no date, so no age; the pooled normal reference is used")
+            tp.age_months, tp.age_source = None, None
+            continue
+        tp.age_months = round(age + (tp.days or 0.0) / DAYS_PER_MONTH, 2)
+        tp.age_source = "given"

@@ -1,0 +1,232 @@
+"""Treatment response: compare, series, the normalization index and its reference."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from eegpipe.cli import main
+from eegpipe.compare import MIN_INDEX_CHANGE, NORMALIZED_INDEX, cliffs_delta, compare, series
+from eegpipe.reference import FAMILIES, FEATURES, Reference, measure_reference_recording, reference_plan
+from eegpipe.rules import ASYMMETRY_LOG_RATIO, FEW_SPIKES_PER_MIN, FOCUS_MIN_RATE_PER_MIN
+from eegpipe.score import score_recording
+from eegpipe.simulate import simulate_series, simulate_to_edf
+from tests.conftest import REPO
+
+SERIES_DIR = REPO / "sample_edf" / "series"
+SERIES = sorted(SERIES_DIR.glob("*.edf"))  # baseline, day 30, day 180
+PATIENT = json.loads(SERIES[0].with_suffix(".json").read_text())["patient"]
+
+
+def _identifiers(patient: dict) -> list[str]:
+    born = dt.date.fromisoformat(patient["birthdate"])
+    return [patient["name"], patient["code"], patient["birthdate"], born.strftime("%d-%b-%Y").upper()]
+
+
+@pytest.fixture(scope="module")
+def sample_series():
+    return series(SERIES[::-1], n_boot=300)  # given newest first: the headers' dates decide
+
+
+def test_sample_series_is_ordered_by_header_dates_and_normalizes(sample_series):
+    s = sample_series
+    assert [Path(tp.file).name for tp in s.timepoints] == [p.name for p in SERIES]
+    assert [tp.days for tp in s.timepoints] == [0.0, 30.0, 180.0]
+    truth_ages = [json.loads(p.with_suffix(".json").read_text())["age_months"] for p in SERIES]
+    assert [tp.age_source for tp in s.timepoints] == ["header"] * 3
+    np.testing.assert_allclose([tp.age_months for tp in s.timepoints], truth_ages, atol=0.1)
+    idx = [tp.index["overall"] for tp in s.timepoints]
+    assert idx[0] < 0.3 and min(idx[1:]) >= NORMALIZED_INDEX, idx
+    assert s.status == "normalized"
+    assert [c.status for c in s.steps] == ["normalized", "unchanged"]
+    base = s.timepoints[0].index["families"]
+    assert base["spikes"] < 0.5 and base["asymmetry"] < 0.5  # an asymmetric, spiky baseline
+    lo, hi = s.overall.change["ci_low"], s.overall.change["ci_high"]
+    assert 0 < lo <= s.overall.change["value"] <= hi
+
+
+def test_series_json_holds_scores_families_and_index_without_identifiers(sample_series):
+    d = json.loads(json.dumps(sample_series.to_dict()))
+    assert d["status"] == "normalized" and d["rule"]
+    assert len(d["timepoints"]) == 3 and len(d["steps"]) == 2
+    for tp in d["timepoints"]:
+        assert {"file", "verdict", "probability", "based_grade", "quality", "measures"} <= tp["score"].keys()
+        assert 0 <= tp["normalization_index"]["overall"] <= 1
+        assert set(tp["normalization_index"]["families"]) == set(FAMILIES)
+    step = d["steps"][0]
+    assert step["pre"]["file"] == d["timepoints"][0]["file"] and step["post"]["verdict"] == "normal"
+    for fam in FAMILIES:
+        f = step["families"][fam]
+        assert f["ci_low"] <= f["index_change"] <= f["ci_high"] and -1 <= f["effect_size"] <= 1
+    amp = step["families"]["amplitude"]["features"]["ptp_median_uv"]
+    assert amp["unit"] == "µV" and amp["post"] < amp["pre"] and amp["ci_high"] < 0
+    text = json.dumps(d)
+    for ident in _identifiers(PATIENT):
+        assert ident not in text
+
+
+def test_compare_cli_prints_the_score_objects_of_eegpipe_score(tmp_path, capsys):
+    out = tmp_path / "cmp.json"
+    assert main(["compare", str(SERIES[0]), str(SERIES[2]), "--format", "json", "--out", str(out)]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d == json.loads(out.read_text())
+    assert d["status"] == "normalized" and d["days_between"] == pytest.approx(180)
+    assert d["pre"] == score_recording(SERIES[0]).to_dict()
+    assert set(d["normalization_index"]) == {"pre", "post", "change"}
+    assert main(["compare", str(SERIES[0]), str(SERIES[2])]) == 0
+    text = capsys.readouterr().out
+    assert "NORMALIZED" in text and "spikes and multifocality" in text
+    assert not any(i in text for i in _identifiers(PATIENT))
+
+
+@pytest.mark.parametrize("name", ["hypsarrhythmia_6mo.edf", "normal_8mo_sleep.edf"])
+def test_recording_compared_with_itself_is_unchanged(name):
+    f = REPO / "sample_edf" / name
+    c = compare(f, f, n_boot=500)
+    assert c.status == "unchanged", c.reasons
+    ch = c.change
+    assert ch["value"] == 0 and ch["ci_low"] <= 0 <= ch["ci_high"]
+    for fam in c.families.values():
+        assert fam["ci_low"] <= 0 <= fam["ci_high"] and fam["index_change"] == 0
+        for feat in fam["features"].values():
+            assert feat["change"] == 0 and feat["ci_low"] <= 0 <= feat["ci_high"] and feat["effect_size"] == 0
+
+
+@pytest.fixture(scope="module")
+def tremor_files(tmp_path_factory):
+    """One infant: hypsarrhythmia; normal with B12 tremor and jerks (twice); normal and calm."""
+    out = tmp_path_factory.mktemp("tremor")
+    start = dt.datetime(2024, 3, 1, 9, 0)
+    patient = {"name": "Test_Infant", "birthdate": "2023-09-01", "code": "MRN700", "sex": "male"}
+    common = {"sfreq": 256, "patient": patient, "duration_s": 150, "sleep_bias": 0.8}
+    base = simulate_to_edf(out / "base.edf", "hypsarrhythmia", seed=700, severity=0.8, start=start, **common)
+    moving = {"involuntary_movements": 1.0, "start": start + dt.timedelta(days=30)}
+    shaky = simulate_to_edf(out / "shaky.edf", "normal", seed=702, **moving, **common)
+    swamped = simulate_to_edf(out / "swamped.edf", "normal", seed=701, **moving, **common)
+    calm = simulate_to_edf(out / "calm.edf", "normal", seed=707, artifacts="none",
+                           start=start + dt.timedelta(days=20), **common)  # fmt: skip
+    return base, shaky, swamped, calm
+
+
+def _moving_s(edf) -> float:
+    truth = json.loads(edf.with_suffix(".json").read_text())
+    assert truth["involuntary_movements"]
+    return sum(a["duration_s"] for a in truth["artifacts"] if a["type"] in ("tremor", "myoclonic_jerk"))
+
+
+def test_normal_followup_with_involuntary_movements_reads_normalized(tremor_files):
+    base, shaky, _, calm = tremor_files
+    assert _moving_s(shaky) > 0.5 * 150  # tremor or jerks in most of the recording
+    c = compare(base, shaky, n_boot=500)
+    assert c.post.score.quality["artifact_share"] > 0.3  # the movements were seen and left out
+    assert c.status == "normalized", c.reasons
+    assert c.post.values["spike_events_per_min"] < FOCUS_MIN_RATE_PER_MIN
+    # the same infant normal before the movements began: no relapse
+    c2 = compare(calm, shaky, n_boot=500)
+    assert c2.status == "unchanged", c2.reasons
+    assert c2.change["value"] > -MIN_INDEX_CHANGE
+
+
+def test_followup_swamped_by_movement_is_indeterminate_not_a_relapse(tremor_files):
+    _, _, swamped, calm = tremor_files
+    assert _moving_s(swamped) > 0.5 * 150
+    c = compare(calm, swamped, n_boot=200)
+    assert c.status == "indeterminate", c.reasons  # too little clean EEG to say anything
+    assert "later recording cannot be compared" in c.reasons[0]
+
+
+def test_days_decide_the_order_and_a_relapse_reads_worsened(tremor_files):
+    base, _, _, calm = tremor_files
+    s = series([base, calm], days=[40, 0], n_boot=300)  # normal first, then hypsarrhythmia
+    assert [tp.file for tp in s.timepoints] == [str(calm), str(base)]
+    assert [tp.days for tp in s.timepoints] == [0.0, 40.0]
+    assert s.status == "worsened", s.overall.reasons
+    assert s.overall.change["ci_high"] < 0
+
+
+@pytest.mark.parametrize(("response", "seed", "expected"), [("partial", 710, "improved"),
+                                                             ("non_responder", 711, "unchanged")])
+def test_partial_improves_and_non_responder_is_unchanged(tmp_path, response, seed, expected):
+    # classic hypsarrhythmia at baseline, both recordings mostly asleep (state-matched, as read clinically)
+    paths = simulate_series(tmp_path, response, seed=seed, timepoints_days=(0, 180), duration_s=150, sfreq=256,
+                            sleep_bias=0.9, baseline_label="hypsarrhythmia")  # fmt: skip
+    s = series(paths, n_boot=500)
+    assert s.status == expected, (s.overall.reasons, [tp.index.get("overall") for tp in s.timepoints])
+
+
+def test_age_selects_the_normal_reference():
+    ref = Reference.load()
+    assert ref.band(4.0) == ("3-6", None)
+    assert ref.band(8.0)[0] == "6-12" and ref.band(20.0)[0] == "12-24"
+    assert ref.band(30.0)[0] == "12-24" and "outside" in ref.band(30.0)[1]
+    assert ref.band(None)[0] == "all" and "age unknown" in ref.band(None)[1]
+    # the 1/f exponent flattens with age (Schaworonkow & Voytek 2021): the normal anchor follows
+    young, old = ref.anchors("aperiodic_exponent", 4.0), ref.anchors("aperiodic_exponent", 18.0)
+    assert old["one"] < young["one"]
+    # the same spectrum is closer to normal for a young infant than for an older one
+    x = 0.5 * (young["one"] + young["zero"])
+    assert ref.feature_index("aperiodic_exponent", x, 4.0) > ref.feature_index("aperiodic_exponent", x, 18.0)
+
+
+def test_age_from_the_command_line_when_the_header_has_none(tmp_path, capsys):
+    assert main(["compare", str(SERIES[0]), str(SERIES[1]), "--age-months", "20", "--format", "json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["age_months"]["pre"] == 20 and d["age_months"]["post"] == pytest.approx(20 + 30 / 30.4375, abs=0.01)
+    assert d["normalization_index"]["pre"]["reference_band"] == "12-24"
+
+
+def test_shipped_reference_agrees_with_published_values():
+    ref = Reference.load()
+    q = ref.quantiles
+    # normal awake background 50-100 µV, sleep higher (domain.md); hypsarrhythmia 200-500 µV
+    assert 40 <= q("ptp_median_uv", "normal_all")["q50"] <= 150
+    assert 200 <= q("ptp_median_uv", "hypsarrhythmia")["q50"] <= 500
+    assert q("spike_events_per_min", "normal_all")["q90"] < FOCUS_MIN_RATE_PER_MIN
+    assert q("spike_events_per_min", "hypsarrhythmia")["q50"] > FEW_SPIKES_PER_MIN
+    assert q("spike_regions", "hypsarrhythmia")["q50"] >= 3  # multifocal (BASED: >= 3 foci)
+    assert q("permutation_entropy", "hypsarrhythmia")["q50"] < q("permutation_entropy", "normal_all")["q50"]
+    assert q("interhemispheric_correlation", "hypsarrhythmia")["q50"] < \
+        q("interhemispheric_correlation", "normal_all")["q50"]  # fmt: skip
+    assert q("asymmetry", "asymmetric")["q50"] >= ASYMMETRY_LOG_RATIO > q("asymmetry", "normal_all")["q90"]
+    # typical normal EEG of each age reads 1, typical hypsarrhythmia 0
+    for band, age in (("3-6", 4.5), ("6-12", 9.0), ("12-24", 18.0)):
+        normal = {f.key: q(f.key, f"normal_{band}")["q50"] for f in FEATURES}
+        assert ref.index(normal, age)["overall"] >= 0.95
+        hyps = {f.key: q(f.key, "hypsarrhythmia")["q50"] for f in FEATURES}
+        assert ref.index(hyps, age)["overall"] <= 0.05
+
+
+def test_shipped_reference_is_reproducible():
+    ref = Reference.load()
+    stored = {r["seed"]: r for r in ref.data["recordings"]}
+    plan = reference_plan()
+    for entry in (plan[0], plan[60]):  # a normal and a classic hypsarrhythmia
+        row = measure_reference_recording(entry, ref.data["duration_s"])
+        for f in FEATURES:
+            assert row[f.key] == pytest.approx(stored[entry["seed"]][f.key], rel=1e-3, abs=1e-4), f.key
+
+
+def test_cliffs_delta():
+    assert cliffs_delta([1, 2, 3], [4, 5, 6]) == 1
+    assert cliffs_delta([4, 5, 6], [1, 2, 3]) == -1
+    assert cliffs_delta([1, 2, 3], [1, 2, 3]) == 0
+    assert cliffs_delta([1, 2], [2, 3]) == pytest.approx(0.75)  # 3 of 4 pairs larger, 1 tie
+
+
+def test_bad_input_is_one_line_naming_the_file(tmp_path, capsys):
+    text = tmp_path / "notes.edf"
+    text.write_text("not an EDF file\n")
+    assert main(["compare", str(text), str(SERIES[0])]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "notes.edf" in err and "Traceback" not in err
+    assert main(["compare", str(tmp_path / "missing.edf"), str(SERIES[0])]) == 1
+    assert "missing.edf" in capsys.readouterr().err
+    assert main(["series", str(SERIES[0])]) == 1
+    assert "at least two" in capsys.readouterr().err
+    assert main(["series", str(SERIES[0]), str(SERIES[1]), "--days", "0,30,180"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "3 days given for 2 recordings" in err and "\n" not in err
