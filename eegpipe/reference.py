@@ -261,8 +261,10 @@ class Reference:
       on the normal side of the hypsarrhythmia median in that age band carries no
       information there and is left out (NaN).
 
-    A family's index is the mean of its features'; see :func:`combine` for the overall
-    index.
+    A family's index is the mean of its features'; :func:`combine` joins the families,
+    and the result is divided by :meth:`normal_edge` (clipped to 1), so that every
+    recording inside the normal reference range of its age band reads 1 on the overall
+    index, whatever its sleep-wake state.
     """
 
     def __init__(self, data: dict):
@@ -392,28 +394,70 @@ class Reference:
         with warnings.catch_warnings():  # a family whose features all lack separation stays NaN
             warnings.simplefilter("ignore", RuntimeWarning)
             fams = {fam: np.nanmean([feats[f.key] for f in FEATURES if f.family == fam], axis=0) for fam in FAMILIES}
-        return {"overall": combine(fams), "families": fams, "features": feats}
+        overall = np.clip(combine(fams) / self.normal_edge(age_months), 0.0, 1.0)
+        return {"overall": overall, "families": fams, "features": feats}
+
+    def normal_edge(self, age_months: float | None) -> float:
+        """Lower edge of the normal range on the combined index, for an age band.
+
+        The :data:`NORMAL_RANGE_QUANTILE` quantile of :func:`combine` over the normal
+        reference recordings of the band (all normal recordings when the age is unknown),
+        each placed against its own age.  The overall index is the combined index
+        divided by this edge: the normal reference's sleep and wakefulness differ in
+        almost every feature (high-voltage synchronous slow waves asleep, low voltage
+        awake), and "1 = normal EEG for age" should hold for the whole range, not only
+        its middle, so that moving between states within normal does not lower the index.
+
+        Parameters
+        ----------
+        age_months : float or None
+            Age at the recording.
+
+        Returns
+        -------
+        edge : float
+        """
+        band = self.band(age_months)[0]
+        cache = self.__dict__.setdefault("_edges", {})
+        if band not in cache:
+            vals = []
+            for r in self.data["recordings"]:
+                if r["label"] != "normal" or (band != "all" and r["group"] != f"normal_{band}") or \
+                        (r.get("n_clean_epochs") or 0) < MIN_CLEAN_EPOCHS:  # fmt: skip
+                    continue
+                v = {f.key: float("nan") if r[f.key] is None else float(r[f.key]) for f in FEATURES}
+                feats = {f.key: self.feature_index(f.key, v[f.key], r["age_months"]) for f in FEATURES}
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    fams = {fam: np.nanmean([feats[f.key] for f in FEATURES if f.family == fam]) for fam in FAMILIES}
+                vals.append(float(combine(fams)))
+            edge = float(np.nanquantile(vals, NORMAL_RANGE_QUANTILE)) if vals else 1.0
+            cache[band] = edge if np.isfinite(edge) and edge > 0 else 1.0
+        return cache[band]
 
 
-#: Weight of the epileptiform part (spikes and multifocality) in the overall index; the
-#: rest goes to the background (amplitude, spectral shape, synchrony, equally).
-#: Hypsarrhythmia is both a disorganized high-voltage background and multifocal spikes
-#: (Gibbs & Gibbs 1952; BASED and Kramer score both); either one persisting is not
-#: normal EEG.  *unverified*: equal halves, not tuned.
-EPILEPTIFORM_WEIGHT = 0.5
+#: Quantile of the normal reference recordings' combined index that marks the lower edge
+#: of the normal range (mapped to 1 on the overall index).  *unverified*: the 10th
+#: percentile, chosen on simulated development series (seeds 6100-6199).
+NORMAL_RANGE_QUANTILE = 0.1
 
 
 def combine(families: dict) -> np.ndarray:
     """Overall index from the family indices.
 
-    Half epileptiform (spikes and multifocality), half background; the background is
-    the mean of its organization and its spectral shape, where organization is the
-    better of the amplitude and synchrony indices: normal sleep has high-voltage but
-    bilaterally synchronous slow waves, normal wakefulness low voltage (Mytinger et al.
-    2018), while hypsarrhythmia is high-voltage *and* asynchronous (Gibbs & Gibbs 1952).
-    The result is capped by the asymmetry and attenuation indices: an EEG with a
-    persisting asymmetry or attenuation episodes (Hrachovy 1984) is not normal however
-    the rest looks.  Families without a value (NaN) are left out.
+    The lower of the epileptiform part (spikes and multifocality) and the background:
+    hypsarrhythmia is both multifocal spikes and a disorganized high-voltage background
+    (Gibbs & Gibbs 1952; BASED and Kramer score both), and either one persisting is not
+    normal EEG, so the more abnormal part decides (modified hypsarrhythmia with little
+    spike activity, Hrachovy 1984, reads by its background, not halfway to normal).
+    The background is the better of its synchrony and the mean of its amplitude and
+    spectral shape: normal sleep has high-voltage, delta-dominated but bilaterally
+    synchronous slow waves (Mytinger et al. 2018), normal wakefulness low voltage and a
+    flatter spectrum, while hypsarrhythmia is high-voltage, delta-dominated *and*
+    asynchronous (Gibbs & Gibbs 1952).  The result is capped by the asymmetry and
+    attenuation indices: an EEG with a persisting asymmetry or attenuation episodes
+    (Hrachovy 1984) is not normal however the rest looks.  Families without a value
+    (NaN) are left out.
 
     Parameters
     ----------
@@ -424,12 +468,11 @@ def combine(families: dict) -> np.ndarray:
     -------
     overall : ndarray
     """
-    organization = np.fmax(families["amplitude"], families["synchrony"])
-    background = np.nanmean([organization, families["spectral"]], axis=0)
-    epi = families["spikes"]
-    mixed = np.nansum([EPILEPTIFORM_WEIGHT * epi, (1 - EPILEPTIFORM_WEIGHT) * background], axis=0) / \
-        np.nansum([np.where(np.isnan(epi), 0, EPILEPTIFORM_WEIGHT),
-                   np.where(np.isnan(background), 0, 1 - EPILEPTIFORM_WEIGHT)], axis=0)  # fmt: skip
+    with warnings.catch_warnings():  # amplitude and spectral shape both NaN: NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        waking = np.nanmean([families["amplitude"], families["spectral"]], axis=0)
+    background = np.fmax(families["synchrony"], waking)
+    mixed = np.fmin(families["spikes"], background)
     return np.fmin(mixed, np.fmin(families["asymmetry"], families["attenuation"]))
 
 

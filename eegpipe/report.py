@@ -29,7 +29,7 @@ from scipy import signal
 from eegpipe.compare import CI_LEVEL, NORMALIZED_INDEX, RULE, Comparison, Series, Timepoint, measure, series
 from eegpipe.io import Recording, load_recording
 from eegpipe.pipeline import EpochTable, analyse
-from eegpipe.reference import FAMILIES, FAMILY_LABELS, FEATURES, Reference
+from eegpipe.reference import FAMILIES, FAMILY_LABELS, FEATURES, NORMAL_RANGE_QUANTILE, Reference
 
 #: Cap of the report's images (mne-bids-pipeline #682: reports of 64 MB per subject):
 #: pixels of width and dots per inch.  A series report stays around 3-5 MB.
@@ -590,8 +590,10 @@ def _methods_html() -> str:
         "<p><b>Normalization index</b>: 0 = typical hypsarrhythmia, 1 = typical normal EEG for the infant's age. "
         "Each feature is placed between the median of the hypsarrhythmia references and the median of the "
         "age-matched normal references, on clean epochs only; a family is the mean of its features; the overall "
-        "index is half spikes and multifocality, half background (the mean of spectral shape and the better of "
-        "amplitude and synchrony: normal sleep is high-voltage but synchronous), capped by asymmetry and attenuation. "
+        "index is the lower of spikes and multifocality and the background (the better of synchrony and the mean "
+        "of amplitude and spectral shape: normal sleep is high-voltage and delta-rich but synchronous), capped by "
+        "asymmetry and attenuation, and scaled so that anything inside the age band's normal reference range "
+        f"(above its {NORMAL_RANGE_QUANTILE:.0%} quantile) reads 1. "
         "The reference values were measured by eegpipe on simulated recordings "
         "built from published figures (see eegpipe/reference.py); they are not validated on real EEG.</p>"
         f"<ul>{fams}</ul>"
