@@ -34,6 +34,7 @@ their epochs, so they never count as spikes or as relapse.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
@@ -41,6 +42,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy import signal
 
+from eegpipe._numeric import butter_sos
 from eegpipe.montage import NEW_TO_OLD, electrode_positions
 
 # --- EMG ---------------------------------------------------------------------------
@@ -261,17 +263,33 @@ def _emg_windows(x: np.ndarray, sfreq: float) -> np.ndarray:
     """
     n_win = int(round(EMG_WINDOW_S * sfreq))
     seg = sliding_window_view(x, n_win, axis=-1)[..., :: max(n_win // 2, 1), :]
-    seg = seg - seg.mean(axis=-1, keepdims=True)
-    # multitaper (3 Slepian tapers): a steadier per-window spectrum than one Hann taper
-    tapers = signal.windows.dpss(n_win, EMG_TAPER_NW, EMG_N_TAPERS)
-    power = sum(np.abs(np.fft.rfft(seg * t, axis=-1)) ** 2 for t in tapers) / len(tapers)
-    freqs = np.fft.rfftfreq(n_win, 1.0 / sfreq)
-    hi = (freqs >= EMG_BAND_HZ[0]) & (freqs <= EMG_BAND_HZ[1])
-    ref = (freqs >= EMG_REF_BAND_HZ[0]) & (freqs <= EMG_REF_BAND_HZ[1])
-    p_hi, p_ref = power[..., hi].mean(axis=-1), power[..., ref].mean(axis=-1)
+    # multitaper (3 Slepian tapers): a steadier per-window spectrum than one Hann taper;
+    # only the bins of the two bands are needed, so one product with their tapered DFT
+    # (mean removal folded in) replaces full FFTs
+    dft, n_hi = _emg_dft(n_win, float(sfreq))
+    coef = np.ascontiguousarray(seg).reshape(-1, n_win) @ dft
+    np.square(coef, out=coef)
+    # mean power over tapers and bins (real and imaginary parts summed) of each band
+    p_hi = (coef[:, :n_hi].sum(axis=1) / (n_hi / 2)).reshape(seg.shape[:-1])
+    p_ref = (coef[:, n_hi:].sum(axis=1) / ((coef.shape[1] - n_hi) / 2)).reshape(seg.shape[:-1])
     # one-sided PSD (µV²/Hz) times the bandwidth: band RMS in µV
     rms_hi = np.sqrt(p_hi * 2.0 / sfreq * np.ptp(EMG_BAND_HZ))  # DPSS tapers: unit energy
     return (rms_hi >= EMG_MIN_UV) & (p_hi >= EMG_FLATNESS * np.maximum(p_ref, 1e-12))
+
+
+@functools.lru_cache(maxsize=8)
+def _emg_dft(n_win: int, sfreq: float) -> tuple[np.ndarray, int]:
+    """Rows of the tapered DFT, after mean removal, that give the real and imaginary
+    parts of every bin of the EMG band for each Slepian taper, then of the reference
+    band: shape (n_win, n_columns); and the number of EMG-band columns."""
+    freqs = np.fft.rfftfreq(n_win, 1.0 / sfreq)
+    centre = np.eye(n_win) - 1.0 / n_win  # subtracts each window's mean
+    tapers = signal.windows.dpss(n_win, EMG_TAPER_NW, EMG_N_TAPERS)
+    parts = []
+    for lo, hi in (EMG_BAND_HZ, EMG_REF_BAND_HZ):
+        phase = 2.0 * np.pi * np.outer(np.arange(n_win), np.flatnonzero((freqs >= lo) & (freqs <= hi))) / n_win
+        parts.append([centre @ (t[:, None] * trig) for t in tapers for trig in (np.cos(phase), -np.sin(phase))])
+    return np.hstack(parts[0] + parts[1]), sum(p.shape[1] for p in parts[0])
 
 
 def _window_ptp(x: np.ndarray, sfreq: float, win_s: float = 1.0) -> np.ndarray:
@@ -298,7 +316,7 @@ def _neighbour_deviation(x: np.ndarray, names: list[str], good: np.ndarray) -> n
         if nbrs.size and good[i]:
             weights[i, i] = 1.0
             weights[i, nbrs] = -1.0 / nbrs.size
-    return np.einsum("ij,ejt->eit", weights, x)
+    return weights @ x
 
 
 def _pops(x: np.ndarray, sfreq: float, names: list[str], good: np.ndarray) -> np.ndarray:
@@ -319,20 +337,23 @@ def _pops(x: np.ndarray, sfreq: float, names: list[str], good: np.ndarray) -> np
         return out
     steps = dev[..., k_step:] - dev[..., :-k_step]
     step = steps[..., k_quiet : k_quiet + n]
-    size = np.abs(step)
-    # an outlier among the channel's own 3-sample changes, large in µV
-    spread = 1.4826 * np.median(np.abs(steps), axis=-1, keepdims=True)
-    ok = (size >= POP_STEP_UV) & (size >= POP_STEP_Z * spread) & good[None, :, None]
-    at = dev[..., k_quiet : k_quiet + n]
+    # a step large in µV; few samples qualify, so the other tests run on those only
+    e, c, t = np.nonzero((np.abs(step) >= POP_STEP_UV) & good[None, :, None])
+    step = step[e, c, t]
+    size, at = np.abs(step), dev[e, c, k_quiet + t]
     # leaves the neighbours' level rather than returning to it
-    ok &= np.abs(at) <= POP_DEPART * size
+    ok = np.abs(at) <= POP_DEPART * size
     # the electrode moves alone: its neighbours' mean hardly changes over the step
-    moved = x[..., k_quiet + k_step : k_quiet + k_step + n] - x[..., k_quiet : k_quiet + n]
+    moved = x[e, c, k_quiet + k_step + t] - x[e, c, k_quiet + t]
     ok &= np.abs(moved - step) <= POP_ALONE * size
-    e, c, t = np.nonzero(ok)  # few candidates: check the time course at each
-    if e.size == 0:
+    # an outlier among the channel's own 3-sample changes (robust SD of the epoch's row)
+    rows, row_of = np.unique(e[ok] * x.shape[1] + c[ok], return_inverse=True)
+    spread = 1.4826 * np.median(np.abs(steps.reshape(-1, steps.shape[-1])[rows]), axis=-1)
+    ok[ok] = size[ok] >= POP_STEP_Z * spread[row_of]
+    e, c, t, step, size, at = e[ok], c[ok], t[ok], step[ok], size[ok], at[ok]
+    if e.size == 0:  # few candidates left: check the time course at each
         return out
-    at, size, sign = at[e, c, t], size[e, c, t], np.sign(step[e, c, t])
+    sign = np.sign(step)
 
     def span(start: int, length: int) -> np.ndarray:
         """dev[t + start : t + start + length] at each candidate, shape (n_cand, length)."""
@@ -353,19 +374,24 @@ def _pops(x: np.ndarray, sfreq: float, names: list[str], good: np.ndarray) -> np
 def _eye(x: np.ndarray, sfreq: float, names: list[str], good: np.ndarray) -> np.ndarray:
     """Channels carrying blinks or lateral eye movements, shape (n_ep, n_ch)."""
     out = np.zeros(x.shape[:2], dtype=bool)
-    sos = signal.butter(4, EYE_LOWPASS_HZ, "lowpass", fs=sfreq, output="sos")
+    sos = butter_sos(4, EYE_LOWPASS_HZ, "lowpass", float(sfreq))
     min_len = max(int(round(EYE_MIN_S * sfreq)), 1)
-    for field_map, min_uv, signed in ((BLINK_FIELD, EYE_BLINK_UV, False),
-                                      (LATERAL_EYE_FIELD, EYE_LATERAL_UV, True)):  # fmt: skip
-        # judged over the front half of the head, where the eye field is: posterior
-        # slow waves of sleep say nothing about the eyes
-        rows = np.array([i for i, n in enumerate(names)
-                         if good[i] and (n in field_map or n in _EYE_ANCHORS)])  # fmt: skip
+    fields = ((BLINK_FIELD, EYE_BLINK_UV, False), (LATERAL_EYE_FIELD, EYE_LATERAL_UV, True))
+    # judged over the front half of the head, where the eye field is: posterior slow
+    # waves of sleep say nothing about the eyes
+    row_sets = [np.array([i for i, n in enumerate(names)
+                          if good[i] and (n in field_map or n in _EYE_ANCHORS)], dtype=int)
+                for field_map, _, _ in fields]  # fmt: skip
+    front = np.union1d(*row_sets)
+    low = None  # each channel is low-passed once, for both templates
+    for (field_map, min_uv, signed), rows in zip(fields, row_sets, strict=True):
         w = np.array([field_map.get(names[i], 0.0) for i in rows]) if rows.size else rows
         defining = np.abs(w) == 1.0
         if defining.sum() < 2 or rows.size < 5:
             continue
-        slow = signal.sosfiltfilt(sos, x[:, rows], axis=-1)
+        if low is None:
+            low = signal.sosfiltfilt(sos, x[:, front], axis=-1)
+        slow = low[:, np.searchsorted(front, rows)]
         slow -= slow.mean(axis=1, keepdims=True)  # topography only: any reference
         w_c = w - w.mean()
         norm = np.linalg.norm(w_c)
@@ -385,7 +411,14 @@ def _long_runs(mask: np.ndarray, min_len: int) -> np.ndarray:
     """Keep only runs of True at least ``min_len`` samples long (along the last axis)."""
     if min_len <= 1:
         return mask
-    starts = sliding_window_view(mask, min_len, axis=-1).all(axis=-1)  # run begins here
-    zeros = np.zeros(mask.shape[:-1] + (min_len - 1,), dtype=bool)
-    padded = np.concatenate([zeros, starts, zeros], axis=-1)
-    return sliding_window_view(padded, min_len, axis=-1).any(axis=-1)
+    n = mask.shape[-1]
+    if n < min_len:
+        return np.zeros_like(mask)
+    count = np.zeros((*mask.shape[:-1], n + 1), dtype=np.int32)
+    np.cumsum(mask, axis=-1, out=count[..., 1:])
+    starts = (count[..., min_len:] - count[..., :-min_len]) == min_len  # a run begins here
+    begun = np.zeros((*mask.shape[:-1], starts.shape[-1] + 1), dtype=np.int32)
+    np.cumsum(starts, axis=-1, out=begun[..., 1:])
+    # sample j lies in a run when one begins within (j - min_len, j]
+    i = np.arange(n)
+    return begun[..., np.minimum(i, n - min_len) + 1] > begun[..., np.maximum(i - min_len + 1, 0)]

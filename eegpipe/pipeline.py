@@ -22,9 +22,8 @@ from eegpipe.preprocess import (
     WORK_SFREQ,
     average_reference,
     bipolar,
-    detect_line_frequency,
     filter_resample,
-    find_bad_channels,
+    survey_channels,
 )
 from eegpipe.spikes import detect_spikes
 
@@ -130,9 +129,7 @@ def _survey(rec: Recording) -> tuple[float | None, dict[str, str]]:
     stop = min(seg1, seg0 + SURVEY_S)
     data = rec.raw.get_data(start=round(seg0 * rec.sfreq), stop=round(stop * rec.sfreq),
                             verbose="error") * 1e6  # fmt: skip
-    line = detect_line_frequency(data, rec.sfreq)
-    bad = find_bad_channels(data, rec.sfreq, rec.ch_names)
-    return line, bad
+    return survey_channels(data, rec.sfreq, rec.ch_names)
 
 
 def analyse(rec: Recording, *, epoch_s: float = EPOCH_S, overlap: float = 0.0,
@@ -148,7 +145,10 @@ def analyse(rec: Recording, *, epoch_s: float = EPOCH_S, overlap: float = 0.0,
     overlap : float
         Overlap between epochs, as a fraction (0 = none).
     chunk_s : float
-        Seconds processed at once.
+        Seconds processed at once (memory grows with it, not with the recording). The
+        features do not depend on it beyond float32 round-off; the muscle-burst test of
+        spike detection measures its reference level over each chunk, so a different
+        chunk length can keep or drop a borderline spike candidate.
 
     Returns
     -------
@@ -198,8 +198,9 @@ def analyse(rec: Recording, *, epoch_s: float = EPOCH_S, overlap: float = 0.0,
             second_starts.append(t0 + np.arange(seconds[-1].shape[0]))
             det = detect_spikes(bip_y, wf).copy()
             det["time_s"] += r0
+            n_new = int(det["event"].max()) + 1 if det.size else 0
             det["event"] += n_events  # event ids stay unique across chunks
-            n_events += int(det["event"].max()) + 1 if det.size else 0
+            n_events += n_new
             spikes.append(det[(det["time_s"] >= t0) & (det["time_s"] < keep_until)])
     if not parts:
         raise ValueError("no complete epoch in the recording")
@@ -218,13 +219,7 @@ def _measure(ref_epochs, bip_epochs, sf, ch_names, pair_idx) -> dict:
     chan["aperiodic_exponent"] = F.aperiodic_exponent(freqs, psd)
     chan["spectral_entropy"] = F.spectral_entropy(freqs, psd)
     chan["permutation_entropy"] = F.permutation_entropy(avg, sf)
-    bip = {
-        "ptp_uv": F.peak_to_peak(bip_epochs, sf),
-        "max_ptp_uv": F.max_peak_to_peak(bip_epochs, sf),
-        "rms_uv": F.rms(bip_epochs, sf),
-        "high_voltage_share": F.high_voltage_share(bip_epochs, sf),
-        "line_length_uv_per_s": F.line_length(bip_epochs, sf),
-    }
+    bip = F.amplitude_features(bip_epochs, sf)
     delta = F.band_filter(avg, sf, (0.5, 4.0))
     pairs = {
         "delta_correlation": F.pair_correlation(delta, pair_idx),

@@ -15,12 +15,14 @@ Typical use on one chunk of referential EEG at the file's rate ``sfreq``::
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from fractions import Fraction
 
 import numpy as np
 from scipy import signal
 
+from eegpipe._numeric import butter_sos
 from eegpipe.montage import DOUBLE_BANANA, NEW_TO_OLD, electrode_positions
 
 #: Common working rate of the scoring stages, Hz: features need <= 45 Hz, well below 64.
@@ -103,7 +105,10 @@ def detect_line_frequency(data_uv: np.ndarray, sfreq: float) -> float | None:
     -----
     A recording notched at acquisition shows a dip, not a peak, and gives None.
     """
-    ratios = line_peak_ratios(data_uv, sfreq)
+    return _line_frequency(_line_ratios(*_window_spectra(np.atleast_2d(data_uv), sfreq), sfreq))
+
+
+def _line_frequency(ratios: np.ndarray) -> float | None:
     best = int(np.argmax(ratios))
     return LINE_FREQS_HZ[best] if ratios[best] >= LINE_PEAK_RATIO else None
 
@@ -123,7 +128,11 @@ def line_peak_ratios(data_uv: np.ndarray, sfreq: float) -> np.ndarray:
     ratios : ndarray, shape (2,)
         Peak/baseline power ratio at 50 and 60 Hz (1.0 where it cannot be measured).
     """
-    freqs, psd = _window_spectra(np.atleast_2d(data_uv), sfreq)
+    return _line_ratios(*_window_spectra(np.atleast_2d(data_uv), sfreq), sfreq)
+
+
+def _line_ratios(freqs: np.ndarray | None, psd: np.ndarray | None, sfreq: float) -> np.ndarray:
+    """Peak/baseline ratios at 50 and 60 Hz of the channel-averaged window spectra."""
     if freqs is None:
         return np.ones(len(LINE_FREQS_HZ))
     return _line_stats(freqs, psd.mean(axis=0, keepdims=True), sfreq)[0][0]
@@ -236,16 +245,18 @@ def filter_resample(
     up, down = resample_factors(sfreq, work_sfreq)
     data = (data - data.mean(axis=-1, keepdims=True)).astype(np.float32)
     if (up, down) != (1, 1):
-        fir = _antialias_fir(sfreq, up, work_sfreq)
+        fir = _antialias_fir(float(sfreq), up, float(work_sfreq))
         data = signal.resample_poly(data, up, down, axis=-1, window=fir, padtype="edge")
-    sos = _iir_sos(work_sfreq, line_freq, min(sfreq, work_sfreq))
+    sos = _iir_sos(float(work_sfreq), line_freq, float(min(sfreq, work_sfreq))).copy()
     if data.shape[-1] <= 3 * (2 * len(sos) + 1):
         raise ValueError(f"too few samples to filter: {data.shape[-1]} at {work_sfreq:g} Hz")
     return signal.sosfiltfilt(sos, data, axis=-1).astype(np.float32, copy=False)
 
 
+@functools.lru_cache(maxsize=16)
 def _antialias_fir(sfreq: float, up: int, work_sfreq: float) -> np.ndarray:
-    """Odd-length Kaiser low-pass FIR at the upsampled rate ``sfreq * up``."""
+    """Odd-length Kaiser low-pass FIR at the upsampled rate ``sfreq * up`` (designed
+    once per setting; read-only)."""
     fs_up = sfreq * up
     low_rate = min(sfreq, work_sfreq)
     passband = min(BANDPASS_HZ[1], 0.45 * low_rate)
@@ -255,11 +266,15 @@ def _antialias_fir(sfreq: float, up: int, work_sfreq: float) -> np.ndarray:
     n_taps, beta = signal.kaiserord(_FIR_ATTENUATION_DB, (stopband - passband) / (fs_up / 2))
     n_taps |= 1
     fir = signal.firwin(n_taps, (passband + stopband) / 2, window=("kaiser", beta), fs=fs_up)
-    return fir.astype(np.float32)
+    fir = fir.astype(np.float32)
+    fir.setflags(write=False)
+    return fir
 
 
+@functools.lru_cache(maxsize=16)
 def _iir_sos(work_sfreq: float, line_freq: float | None, low_rate: float) -> np.ndarray:
-    """Second-order sections of the band-pass and mains notches at the working rate."""
+    """Second-order sections of the band-pass and mains notches at the working rate
+    (designed once per setting; read-only: copy before handing to scipy's filters)."""
     lo, hi = BANDPASS_HZ
     hi = min(hi, 0.45 * low_rate)
     parts = [
@@ -273,7 +288,9 @@ def _iir_sos(work_sfreq: float, line_freq: float | None, low_rate: float) -> np.
             if f < nyquist - NOTCH_WIDTH_HZ:
                 b, a = signal.iirnotch(f, f / NOTCH_WIDTH_HZ, fs=work_sfreq)
                 parts.append(signal.tf2sos(b, a))
-    return np.vstack(parts).astype(np.float32)
+    sos = np.vstack(parts).astype(np.float32)
+    sos.setflags(write=False)
+    return sos
 
 
 # ----------------------------------------------------------------------- references
@@ -369,6 +386,44 @@ def find_bad_channels(data_uv: np.ndarray, sfreq: float, ch_names: Sequence[str]
     channels only within wide margins, so high-voltage, asynchronous hypsarrhythmia
     does not make channels bad.
     """
+    return _find_bad_channels(data_uv, sfreq, ch_names, None)
+
+
+def survey_channels(data_uv: np.ndarray, sfreq: float,
+                    ch_names: Sequence[str]) -> tuple[float | None, dict[str, str]]:  # fmt: skip
+    """Mains frequency and bad channels of one stretch of raw EEG, in one spectral pass.
+
+    Parameters
+    ----------
+    data_uv : ndarray, shape (n_channels, n_times)
+        Referential EEG in µV at the recording rate, before any filtering.
+    sfreq : float
+        Sampling rate in Hz.
+    ch_names : sequence of str
+        10-20 names of the rows.
+
+    Returns
+    -------
+    line_freq : float or None
+        As :func:`detect_line_frequency` gives it.
+    bad : dict of str to str
+        As :func:`find_bad_channels` gives it.
+
+    Notes
+    -----
+    Both need the same window spectra; computing them once halves their cost, and the
+    results are those of the two functions called apart.
+    """
+    raw = np.atleast_2d(np.asarray(data_uv))
+    data = raw.astype(np.float64, copy=False)
+    spectra = _window_spectra(data, sfreq)
+    line_spectra = spectra if raw.dtype == np.float64 else _window_spectra(raw, sfreq)
+    return _line_frequency(_line_ratios(*line_spectra, sfreq)), \
+        _find_bad_channels(data, sfreq, ch_names, spectra)  # fmt: skip
+
+
+def _find_bad_channels(data_uv, sfreq, ch_names, spectra) -> dict[str, str]:
+    """:func:`find_bad_channels`, with the window spectra when already computed."""
     data = np.atleast_2d(np.asarray(data_uv, dtype=np.float64))
     if data.shape[0] != len(ch_names):
         raise ValueError(f"{data.shape[0]} rows but {len(ch_names)} channel names")
@@ -376,7 +431,7 @@ def find_bad_channels(data_uv: np.ndarray, sfreq: float, ch_names: Sequence[str]
     if data.shape[-1] < 2 * n_win:
         raise ValueError(f"need at least {2 * _CORR_WINDOW_S:g} s of data to judge channels")
     lo, hi = BAD_BAND_HZ[0], min(BAD_BAND_HZ[1], 0.45 * sfreq)
-    sos = signal.butter(4, [lo, hi], "bandpass", fs=sfreq, output="sos")
+    sos = butter_sos(4, (lo, hi), "bandpass", float(sfreq))
     band = signal.sosfiltfilt(sos, data - data.mean(axis=-1, keepdims=True), axis=-1)
     k = band.shape[-1] // n_win
     wins = band[:, : k * n_win].reshape(band.shape[0], k, n_win)
@@ -386,7 +441,7 @@ def find_bad_channels(data_uv: np.ndarray, sfreq: float, ch_names: Sequence[str]
     flat_text = f"flat: {{:.2g}} µV RMS ({lo:g}-{hi:g} Hz)"
     for i in np.flatnonzero(rms < FLAT_UV):
         bad[ch_names[i]] = flat_text.format(rms[i])
-    freqs, psd = _window_spectra(data, sfreq)
+    freqs, psd = _window_spectra(data, sfreq) if spectra is None else spectra
     mains = _line_stats(freqs, psd, sfreq)[1].max(axis=1) if freqs is not None else 0 * rms
     for i in np.flatnonzero(mains > MAINS_DOMINANT * rms):
         bad.setdefault(ch_names[i], (

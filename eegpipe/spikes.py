@@ -24,6 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import ndimage, signal
 
+from eegpipe._numeric import butter_sos, median_last
 from eegpipe.montage import DOUBLE_BANANA, NEW_TO_OLD, REGIONS
 
 #: Base width of a spike and of a sharp wave, ms (domain.md; IFCN glossary, Kane 2017).
@@ -332,15 +333,23 @@ def _background(x: np.ndarray, sfreq: float):
     n, stride = max(int(round(sfreq)), 1), max(int(sfreq // 32), 1)
     n_blocks = max(x.shape[1] // n, 1)
     spans = np.unique(np.maximum(np.round(np.array(_SPANS_MS) * sfreq / 1e3), 1).astype(int))
-    sos = signal.butter(2, BACKGROUND_HIGHPASS_HZ, "highpass", fs=sfreq, output="sos")
+    sos = butter_sos(2, BACKGROUND_HIGHPASS_HZ, "highpass", float(sfreq))
     top, bottom = x.max(axis=1, keepdims=True), x.min(axis=1, keepdims=True)
     rail = np.abs(x - (top + bottom) / 2) >= 0.495 * (top - bottom)
     out = []
-    for y in (signal.sosfilt(sos.astype(x.dtype), x, axis=1), rail,
-              *(x[:, s:] - x[:, :-s] for s in spans)):  # fmt: skip
-        full = max(min(y.shape[1] // n, n_blocks), 1)
-        blocks = y[:, : full * n].reshape(len(y), full, -1)
-        sd = blocks.mean(-1) if y is rail else np.median(np.abs(blocks[..., ::stride]), -1)
+    # sources: the high-passed signal, the rail mask, and the change over each span (None:
+    # x[:, s:] - x[:, :-s], formed only at the samples the robust SD reads)
+    for y, s in ((signal.sosfilt(sos.astype(x.dtype), x, axis=1), 0), (rail, 0), *((None, s) for s in spans)):
+        length = x.shape[1] - s if y is None else y.shape[1]
+        full = max(min(length // n, n_blocks), 1)
+        if y is rail:
+            sd = y[:, : full * n].reshape(len(y), full, -1).mean(-1)
+        elif y is None and full * n <= length:  # every stride-th sample of each 1-s block
+            at = (np.arange(full)[:, None] * n + np.arange(0, n, stride)).ravel()
+            sd = median_last(np.abs(x[:, at + s] - x[:, at]).reshape(len(x), full, -1))
+        else:
+            y = x[:, s:] - x[:, :-s] if y is None else y
+            sd = median_last(np.abs(y[:, : full * n].reshape(len(y), full, -1)[..., ::stride]))
         sd = np.concatenate([sd, np.repeat(sd[:, -1:], n_blocks - sd.shape[1], axis=1)], axis=1)
         out.append(sd if y is rail else ndimage.median_filter(
             1.4826 * sd, size=(1, int(BACKGROUND_WINDOW_S)), mode="nearest"))
@@ -425,7 +434,7 @@ def _muscle(x, sfreq, ch, p, start, stop) -> np.ndarray:
     ``start`` and ``stop`` are the samples of the transient's bases."""
     if sfreq / 2 <= 1.1 * EMG_BAND_HZ[0] or not len(p):
         return np.zeros(len(p), dtype=bool)
-    sos = [signal.butter(4, band, kind, fs=sfreq, output="sos")
+    sos = [butter_sos(4, band, kind, float(sfreq))
            for kind, band in (("highpass", EMG_BAND_HZ[0]), ("bandpass", EMG_REF_BAND_HZ))]
     # the channel's usual level, from up to 32 stretches of 4 s spread evenly (skipping
     # the filter's start-up), in 0.25-s blocks
@@ -434,8 +443,8 @@ def _muscle(x, sfreq, ch, p, start, stop) -> np.ndarray:
     hf = np.abs(signal.sosfilt(sos[0].astype(x.dtype), pieces, axis=-1))
     hf = hf[..., min(int(sfreq / 2), hf.shape[-1] // 2) :]
     quarter = max(hf.shape[-1] // max(int(sfreq / 4), 1), 1)  # 0.25-s blocks
-    blocks = np.median(hf[..., : hf.shape[-1] // quarter * quarter].reshape(
-        len(x), len(starts), quarter, -1), axis=-1) / 0.6745
+    blocks = median_last(hf[..., : hf.shape[-1] // quarter * quarter].reshape(
+        len(x), len(starts), quarter, -1)) / 0.6745
     usual = np.percentile(blocks, EMG_QUIET_PERCENTILE, axis=(1, 2))[ch]
     # room for the widest transient, the gap and window beside it, and filter edges
     half = int((SHARP_WAVE_DURATION_MS[1] + EMG_GAP_MS + EMG_BESIDE_MS + 200) * sfreq / 1e3)
@@ -446,7 +455,7 @@ def _muscle(x, sfreq, ch, p, start, stop) -> np.ndarray:
         return (fast > EMG_MIN_UV) & (fast > EMG_RATIO * usual) & (fast > EMG_FLATNESS * ref)
 
     reach = max(int(round(EMG_AROUND_MS * sfreq / 2e3)), 1)
-    muscle = burst(*(np.median(b[:, half - reach : half + reach + 1], 1) / 0.6745 for b in bands))
+    muscle = burst(*(median_last(b[:, half - reach : half + reach + 1]) / 0.6745 for b in bands))
     gap, width = int(EMG_GAP_MS * sfreq / 1e3), max(int(EMG_BESIDE_MS * sfreq / 1e3), 1)
     rows = np.arange(len(p))[:, None]
     for edge in (start - p + half - gap - width, stop - p + half + gap):

@@ -71,18 +71,25 @@ def event_regions(t: EpochTable) -> tuple[np.ndarray, np.ndarray]:
     if det.size == 0:
         return np.array([]), np.array([], dtype=object)
     ends = [n.split("-") for n in t.bip_names]
-    toward = np.array([ends[c][0 if p < 0 else 1] for c, p in
-                       zip(det["channel"], det["polarity"], strict=True)], dtype=object)  # fmt: skip
+    toward = [ends[c][0 if p < 0 else 1] for c, p in zip(det["channel"], det["polarity"], strict=True)]
+    electrodes, elec = np.unique(np.array(toward, dtype=object), return_inverse=True)
     events, inv = np.unique(det["event"], return_inverse=True)
-    times, regions = [], []
-    for k in range(events.size):
-        sel = inv == k
-        votes: dict[str, float] = {}
-        for e, a in zip(toward[sel], det["amplitude_uv"][sel], strict=True):
-            votes[e] = votes.get(e, 0.0) + float(a)
-        times.append(float(det["time_s"][sel].min()))
-        regions.append(_REGION_OF.get(max(votes, key=votes.get), "midline"))
-    return np.array(times), np.array(regions, dtype=object)
+    n_ev, n_el = events.size, electrodes.size
+    key = inv * n_el + elec
+    # summed amplitude per event and electrode, added in detection order
+    votes = np.bincount(key, weights=det["amplitude_uv"].astype(np.float64),
+                        minlength=n_ev * n_el).reshape(n_ev, n_el)  # fmt: skip
+    # ties go to the electrode seen first in the event
+    seen, first_at = np.unique(key, return_index=True)
+    first = np.full(n_ev * n_el, np.inf)
+    first[seen] = first_at
+    first = first.reshape(n_ev, n_el)
+    votes[~np.isfinite(first)] = -np.inf
+    best = np.where(votes == votes.max(axis=1, keepdims=True), first, np.inf).argmin(axis=1)
+    times = np.full(n_ev, np.inf)
+    np.minimum.at(times, inv, det["time_s"].astype(np.float64))
+    regions = np.array([_REGION_OF.get(e, "midline") for e in electrodes[best]], dtype=object)
+    return times, regions
 
 
 def attenuation_mask(t: EpochTable, clean_sec: np.ndarray) -> np.ndarray:
