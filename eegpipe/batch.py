@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 
 from eegpipe import __version__, deid
 from eegpipe.pipeline import EPOCH_S
-from eegpipe.score import EDF_SUFFIXES
+from eegpipe.score import EDF_SUFFIXES, internal_error_message
 
 #: The tables a sweep writes in its results folder.
 TABLES = ("recordings.parquet", "epochs.parquet", "failures.parquet")
@@ -313,8 +313,7 @@ def score_file(path: str, recording_id: str, epoch_s: float = EPOCH_S, overlap: 
 
 def _internal_error(err: Exception) -> str:
     """The message ``eegpipe score`` gives for an unexpected exception."""
-    msg = " ".join(str(err).split())[:300]
-    return f"internal error ({type(err).__name__}: {msg}); please report it with this file"
+    return internal_error_message(err)
 
 
 def _plain_epochs(df):

@@ -299,6 +299,22 @@ def score_paths(paths: Iterable[str | PathLike], **options) -> Iterator[ScoreRes
         except RecordingError as err:
             yield ScoreResult(file=path, error=err.reason)
         except Exception as err:  # noqa: BLE001 - a bug must not lose the other files
-            msg = " ".join(str(err).split())[:300]
-            yield ScoreResult(file=path, error=f"internal error ({type(err).__name__}: {msg}); "
-                                               "please report it with this file")  # fmt: skip
+            yield ScoreResult(file=path, error=internal_error_message(err))
+
+
+def internal_error_message(err: Exception) -> str:
+    """The one-line message for an unexpected exception while scoring a file.
+
+    Parameters
+    ----------
+    err : Exception
+        What was raised.
+
+    Returns
+    -------
+    message : str
+        Exception class and message (whitespace collapsed, at most 300 characters), and
+        a request to report it.
+    """
+    msg = " ".join(str(err).split())[:300]
+    return f"internal error ({type(err).__name__}: {msg}); please report it with this file"
