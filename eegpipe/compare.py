@@ -60,7 +60,8 @@ MIN_INDEX_CHANGE = 0.2
 #: the background stays abnormal (electroclinical response is judged on the discharges
 #: first; BASED; Hayashi 2016).  *unverified*: chosen on simulated development series,
 #: where partial responders' spike index rose by >= 0.6 and no non-responder's by > 0.3.
-SPIKE_RESOLUTION = 0.5#: Bootstrap resamples and confidence level.
+SPIKE_RESOLUTION = 0.5
+#: Bootstrap resamples and confidence level.
 N_BOOT = 1000
 CI_LEVEL = 0.95
 
@@ -68,10 +69,12 @@ RULE = (
     f"'indeterminate' if either recording has no verdict or fewer than {MIN_CLEAN_EPOCHS} clean epochs; "
     f"else 'normalized' if the later recording is normal (verdict normal and overall index >= "
     f"{NORMALIZED_INDEX}) and the earlier was not; 'unchanged' if both are normal; 'worsened' if the "
-    f"overall index fell by >= {MIN_INDEX_CHANGE}, or the earlier recording was normal and the later is not, with the "
-    f"{CI_LEVEL:.0%} interval of the change below zero; 'improved' if the index rose by >= "
-    f"{MIN_INDEX_CHANGE} with the interval above zero, or the spikes-and-multifocality index rose by >= "
-    f"{SPIKE_RESOLUTION} with its interval above zero; otherwise 'unchanged'."
+    f"earlier recording was normal and the later is not, or the overall index fell by >= {MIN_INDEX_CHANGE} "
+    f"with a family other than amplitude falling by >= {MIN_INDEX_CHANGE} too, the {CI_LEVEL:.0%} intervals "
+    f"below zero; 'improved' if the index rose by >= {MIN_INDEX_CHANGE} with a family other than amplitude "
+    f"rising by >= {MIN_INDEX_CHANGE} too, the intervals above zero, or the spikes-and-multifocality index "
+    f"rose by >= {SPIKE_RESOLUTION} with its interval above zero; otherwise 'unchanged' (a change carried "
+    f"by amplitude alone is not counted: voltage follows sleep-wake state, age and electrodes)."
 )
 
 
@@ -362,6 +365,29 @@ def _families(pre: Timepoint, post: Timepoint) -> dict:
     return out
 
 
+def _moved_beyond_amplitude(pre: Timepoint, post: Timepoint, sign: float) -> list[str]:
+    """Families other than amplitude whose index moved by >= MIN_INDEX_CHANGE in the ``sign`` direction.
+
+    Amplitude alone cannot show a change of the disease: most normal sleeping infants
+    reach 200-400 µV (Mytinger et al. 2018), hypsarrhythmia shrinks in REM sleep and on
+    arousal (Gibbs & Gibbs 1952), and voltage varies with age and electrode impedance, so
+    a recording made awake after one made asleep is lower in voltage with nothing else
+    changed.  An index change therefore counts only when another family (spikes, spectral
+    shape, synchrony, asymmetry, attenuation) moved the same way by at least
+    :data:`MIN_INDEX_CHANGE`, its interval excluding zero.
+    """
+    fam_pre, fam_post = pre.boot["index"]["families"], post.boot["index"]["families"]
+    moved = []
+    for fam in FAMILIES:
+        if fam == "amplitude":
+            continue
+        d = sign * (post.index["families"][fam] - pre.index["families"][fam])
+        lo, _ = _ci(sign * (fam_post[fam] - fam_pre[fam]))
+        if np.isfinite(d) and d >= MIN_INDEX_CHANGE and lo > 0:
+            moved.append(FAMILY_LABELS[fam])
+    return moved
+
+
 def decide_status(pre: Timepoint, post: Timepoint, change: dict) -> tuple[str, list[str]]:
     """Status of a step from an earlier to a later recording (the rule in :data:`RULE`).
 
@@ -393,18 +419,30 @@ def decide_status(pre: Timepoint, post: Timepoint, change: dict) -> tuple[str, l
                               f"{post.index['overall']:.2f} >= {NORMALIZED_INDEX}", *desc]  # fmt: skip
     if pre.is_normal and post.is_normal:
         return "unchanged", ["both recordings are normal", *desc]
-    if hi < 0 and (v <= -MIN_INDEX_CHANGE or (pre.is_normal and not post.is_normal)):
-        what = "the earlier EEG was normal and the later is not" if pre.is_normal and not post.is_normal \
-            else f"the index fell by >= {MIN_INDEX_CHANGE}"  # fmt: skip
-        return "worsened", [what, *desc]
+    became_abnormal = pre.is_normal and not post.is_normal
+    if hi < 0 and (v <= -MIN_INDEX_CHANGE or became_abnormal):
+        moved = _moved_beyond_amplitude(pre, post, -1.0)
+        if became_abnormal or moved:
+            what = "the earlier EEG was normal and the later is not" if became_abnormal else \
+                f"the index fell by >= {MIN_INDEX_CHANGE} ({', '.join(moved)} included)"  # fmt: skip
+            return "worsened", [what, *desc]
+    amplitude_only = False
     if v >= MIN_INDEX_CHANGE and lo > 0:
-        return "improved", [f"the index rose by >= {MIN_INDEX_CHANGE} and its interval excludes zero", *desc]
+        moved = _moved_beyond_amplitude(pre, post, 1.0)
+        if moved:
+            return "improved", [f"the index rose by >= {MIN_INDEX_CHANGE} and its interval excludes zero "
+                                f"({', '.join(moved)} included)", *desc]  # fmt: skip
+        amplitude_only = True
     e0, e1 = pre.index["families"]["spikes"], post.index["families"]["spikes"]
     elo, ehi = _ci(post.boot["index"]["families"]["spikes"] - pre.boot["index"]["families"]["spikes"])
     if np.isfinite(e1 - e0) and e1 - e0 >= SPIKE_RESOLUTION and elo > 0:
         return "improved", [f"the epileptiform activity resolved: spikes-and-multifocality index {e0:.2f} -> "
                             f"{e1:.2f}, change {e1 - e0:+.2f} ({CI_LEVEL:.0%} CI {elo:+.2f} to {ehi:+.2f}), "
                             f"while the background is still abnormal", *desc]  # fmt: skip
+    if amplitude_only or (hi < 0 and v <= -MIN_INDEX_CHANGE):
+        return "unchanged", [f"the index changed by {v:+.2f} but no family other than amplitude moved by >= "
+                             f"{MIN_INDEX_CHANGE}: voltage alone follows sleep-wake state, age and electrodes, "
+                             f"not only the disease", *desc]  # fmt: skip
     return "unchanged", [f"no change of the index by >= {MIN_INDEX_CHANGE} with an interval excluding zero",
                          *desc]  # fmt: skip
 

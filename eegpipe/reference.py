@@ -437,9 +437,11 @@ class Reference:
 
 
 #: Quantile of the normal reference recordings' combined index that marks the lower edge
-#: of the normal range (mapped to 1 on the overall index).  *unverified*: the 10th
-#: percentile, chosen on simulated development series (seeds 6100-6199).
-NORMAL_RANGE_QUANTILE = 0.1
+#: of the normal range (mapped to 1 on the overall index): the 2.5th percentile, the lower
+#: limit of the central 95 % reference interval (CLSI EP28-A3c, "Defining, establishing
+#: and verifying reference intervals in the clinical laboratory", 2010).  With 20 normal
+#: references per age band it lies between the lowest two.
+NORMAL_RANGE_QUANTILE = 0.025
 
 
 def combine(families: dict) -> np.ndarray:

@@ -158,6 +158,25 @@ def test_partial_improves_and_non_responder_is_unchanged(tmp_path, response, see
     assert s.status == expected, (s.overall.reasons, [tp.index.get("overall") for tp in s.timepoints])
 
 
+def test_a_change_of_voltage_alone_is_not_a_response(tmp_path):
+    # One infant with slow modified hypsarrhythmia recorded twice, the second time at half
+    # the voltage (same seed: the same waves, spikes, states and spectrum): the overall
+    # index moves with amplitude, but nothing else changed, so it is no response.
+    common = {"seed": 712, "severity": 0.7, "duration_s": 150, "sfreq": 256, "sleep_bias": 0.9,
+              "subtypes": ["slow_no_spikes"]}  # fmt: skip
+    loud = simulate_to_edf(tmp_path / "loud.edf", "modified_hypsarrhythmia", subject_gain=1.0, **common)
+    quiet = simulate_to_edf(tmp_path / "quiet.edf", "modified_hypsarrhythmia", subject_gain=0.5, **common)
+    c = compare(loud, quiet, n_boot=500)
+    assert c.families["amplitude"]["index_change"] >= MIN_INDEX_CHANGE  # the voltage did fall
+    assert c.change["value"] >= MIN_INDEX_CHANGE and c.change["ci_low"] > 0  # and moved the index
+    assert c.post.score.verdict == "modified_hypsarrhythmia"
+    assert c.status == "unchanged", c.reasons
+    assert "no family other than amplitude" in c.reasons[0]
+    back = compare(quiet, loud, n_boot=500)  # nor is a rise of voltage alone a relapse
+    assert back.change["value"] <= -MIN_INDEX_CHANGE
+    assert back.status == "unchanged", back.reasons
+
+
 def test_age_selects_the_normal_reference():
     ref = Reference.load()
     assert ref.band(4.0) == ("3-6", None)

@@ -36,7 +36,7 @@ import pandas as pd
 
 from eegpipe.simulate._artifacts import ARTIFACT_KINDS
 from eegpipe.simulate._edf import SIMULATOR_VERSION, channel_labels, truth, write_edf
-from eegpipe.simulate._params import CHANNEL_STYLES, LABELS, SUBTYPES
+from eegpipe.simulate._params import CHANNEL_STYLES, LABELS, SESSION_GAIN_LOG_SD, SEVERITY_RANGE, SUBTYPES
 from eegpipe.simulate._plan import Plan, make_plan
 from eegpipe.simulate._render import Renderer
 
@@ -107,6 +107,7 @@ def simulate_recording(
     treatment: dict | None = None,
     patient: dict | None = None,
     start: dt.datetime | None = None,
+    subject_gain: float | None = None,
 ) -> SimulatedRecording:
     """Simulate one infant EEG recording in memory.
 
@@ -146,6 +147,9 @@ def simulate_recording(
         ``name``, ``birthdate`` (ISO date), ``code``, ``sex``; ``None`` makes up one.
     start : datetime or None
         Recording start; ``None`` draws one in 2024-2025.
+    subject_gain : float or None
+        Factor on all brain activity (the infant's skull, head size and electrodes);
+        ``None`` draws one (log-normal, 5th-95th percentile about 0.66-1.5).
 
     Returns
     -------
@@ -202,9 +206,12 @@ def simulate_series(
     """Simulate one infant recorded at baseline and after treatment.
 
     Responders normalize (the clinical case in domain.md: EEG completely normal one and
-    six months after ACTH and B12); partial responders improve but stay abnormal; non-
-    responders do not change.  With B12 in the therapy, the first follow-up shows
-    tremor and myoclonic jerk artifacts with probability 0.32 (domain.md).
+    six months after ACTH and B12); partial responders improve but stay abnormal (their
+    follow-ups keep a severity inside ``SEVERITY_RANGE``); non-responders do not change.
+    The infant keeps one overall voltage across the series, varied a little by session
+    (``SESSION_GAIN_LOG_SD``).
+    With B12 in the therapy, the first follow-up shows tremor and myoclonic jerk
+    artifacts with probability 0.32 (domain.md).
 
     Parameters
     ----------
@@ -238,6 +245,8 @@ def simulate_series(
     fixed = {"sfreq": base.sfreq, "channel_style": base.channel_style, "line_freq": base.line_freq,
              "new_temporal_names": base.new_temporal_names, "patient": base.patient}  # fmt: skip
     fixed.update(options)
+    gain_rng = np.random.default_rng([seed, 8])  # the infant's voltage varies a little by session
+    infant_gain = base.components["subject_gain"]
     paths = []
     for i, days in enumerate(timepoints_days):
         label, subtypes, severity = baseline_label, list(base.subtypes), sev0
@@ -246,7 +255,9 @@ def simulate_series(
         elif days > 0 and response == "partial":
             label = "modified_hypsarrhythmia"
             subtypes = ["slow_no_spikes"]
-            severity = sev0 * (0.45 if i == 1 else 0.3)
+            # Improved but still abnormal: severity falls to 45 %, then 30 %, never below
+            # the mildest abnormal severity (an EEG below that range is not abnormal).
+            severity = max(SEVERITY_RANGE[0], sev0 * (0.45 if i == 1 else 0.3))
         elif days > 0:
             severity = min(1.0, sev0 * rng.uniform(0.9, 1.1))
         involuntary = 0.0
@@ -259,7 +270,8 @@ def simulate_series(
             seed * 10 + i, label=label, subtypes=subtypes, severity=severity,
             age_months=base.age_months + days / 30.44, duration_s=duration_s,
             start=base.start + dt.timedelta(days=days), treatment=treatment,
-            involuntary_movements=involuntary, **fixed,
+            involuntary_movements=involuntary,
+            subject_gain=infant_gain * float(np.exp(gain_rng.normal(0.0, SESSION_GAIN_LOG_SD))), **fixed,
         )  # fmt: skip
         name = f"series{seed}_{response}_{i}_{'baseline' if days == 0 else f'day{days}'}.edf"
         paths.append(write_edf(plan, Path(out_dir) / name))

@@ -15,7 +15,7 @@ from eegpipe.simulate._plan import Plan
 from eegpipe.simulate._render import PHYSICAL_RANGE_UV, Renderer, photic_divisor
 
 #: Version of the simulator's model; bump whenever the same seed would give other samples.
-SIMULATOR_VERSION = "1"
+SIMULATOR_VERSION = "2"
 
 
 def channel_labels(plan: Plan) -> list[str]:

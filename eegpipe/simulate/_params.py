@@ -42,9 +42,19 @@ NORMAL_SLEEP_PTP_PROBS = (0.17, 0.49, 0.30, 0.04)
 #: impedance), as the SD of a log-normal gain on all brain activity.  *unverified*: chosen
 #: so the 5th-95th percentile gain is about 0.66-1.5.
 SUBJECT_GAIN_LOG_SD = 0.25
+#: Session-to-session spread of one infant's overall voltage (electrode placement and
+#: impedance, head growth between recordings), as the SD of a log-normal factor on the
+#: infant's own gain.  *unverified*: chosen well below the between-infant spread, since
+#: skull and head size change little over the months of a treatment series.
+SESSION_GAIN_LOG_SD = 0.1
 
 #: Hypsarrhythmia: 200-500 µV, sometimes more (domain.md).
 HYPS_PTP_UV = (200.0, 500.0)
+#: Severity of an abnormal recording is drawn from this range.  The mildest (0.25) still
+#: has a disorganized, asynchronous background above ~275 µV with spikes; below it the
+#: slow waves fall inside the normal sleeping range (most normal infants reach 200-300 µV,
+#: Mytinger et al. 2018) and an EEG labelled abnormal could not be told from a normal one.
+SEVERITY_RANGE = (0.25, 1.0)
 
 #: Spikes last 20-70 ms and sharp waves 70-200 ms (domain.md).
 SPIKE_DURATION_S = (0.020, 0.070)

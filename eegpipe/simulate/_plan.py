@@ -317,7 +317,7 @@ def make_plan(seed: int, **kw) -> Plan:
                          f"values from {P.SUBTYPES}")  # fmt: skip
     severity = kw.get("severity")
     if severity is None:
-        severity = 0.0 if label == "normal" else float(rng.uniform(0.25, 1.0))
+        severity = 0.0 if label == "normal" else float(rng.uniform(*P.SEVERITY_RANGE))
     age = kw.get("age_months")
     age = float(rng.uniform(3, 24) if label == "normal" else rng.uniform(3, 14)) if age is None \
         else float(age)  # fmt: skip
@@ -332,6 +332,8 @@ def make_plan(seed: int, **kw) -> Plan:
     states = _sample_states(rng, duration, sleep_bias=sleep_bias)
     exponent = P.aperiodic_exponent(age) + rng.normal(0, 0.15)
     comp = _brain_components(rng, label, subtypes, severity, age, exponent)
+    if kw.get("subject_gain") is not None:  # one infant's gain, kept over a series
+        comp["subject_gain"] = float(kw["subject_gain"])
     names = [OLD_TO_NEW.get(n, n) for n in CHANNELS_1020] if new_names else list(CHANNELS_1020)
     plan_kw = {"label": label, "subtypes": subtypes, "severity": severity, "states": states,
                "scalp_names": names, "age_months": age, "duration_s": duration}  # fmt: skip
