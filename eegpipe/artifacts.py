@@ -42,7 +42,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy import signal
 
-from eegpipe._numeric import butter_sos
+from eegpipe._numeric import butter_sos, lagged_differences, median_abs_lagged, sosfiltfilt
 from eegpipe.montage import NEW_TO_OLD, electrode_positions
 
 # --- EMG ---------------------------------------------------------------------------
@@ -60,6 +60,8 @@ EMG_TAPER_NW, EMG_N_TAPERS = 2.0, 3
 #: ... and the 30-40 Hz RMS must exceed this (µV): above amplifier noise (~0.3 µV in the
 #: band) and normal infant fast activity. *unverified*.
 EMG_MIN_UV = 3.0
+#: Windows whose spectra are computed at once (a block small enough to stay in cache).
+_EMG_BLOCK_WINDOWS = 1024
 #: A channel has EMG in an epoch with at least this many such windows (~1 s in all).
 EMG_MIN_WINDOWS = 3
 #: An epoch has EMG when at least this many channels have (one noisy electrode is a
@@ -220,7 +222,9 @@ def mark_artifacts(
     emg_channels = n_emg >= EMG_MIN_WINDOWS
     emg = emg_channels.sum(axis=1) >= EMG_MIN_CHANNELS
 
-    ptp = _window_ptp(x, sfreq)[:, good]  # (n_epochs, n_good, n_windows)
+    # from the float32 samples when given them: the same extremes, half the memory read
+    raw = np.asarray(epochs_uv)
+    ptp = _window_ptp(raw if raw.dtype == np.float32 else x, sfreq)[:, good]  # (n_epochs, n_good, n_windows)
     large_share = (ptp >= MOVE_PTP_UV).sum(axis=1).max(axis=-1) / n_good
     extreme_share = (ptp >= MOVE_EXTREME_UV).sum(axis=1).max(axis=-1) / n_good
     muscle_share = (n_emg >= 2).sum(axis=1) / n_good
@@ -267,11 +271,21 @@ def _emg_windows(x: np.ndarray, sfreq: float) -> np.ndarray:
     # only the bins of the two bands are needed, so one product with their tapered DFT
     # (mean removal folded in) replaces full FFTs
     dft, n_hi = _emg_dft(n_win, float(sfreq))
-    coef = np.ascontiguousarray(seg).reshape(-1, n_win) @ dft
-    np.square(coef, out=coef)
-    # mean power over tapers and bins (real and imaginary parts summed) of each band
-    p_hi = (coef[:, :n_hi].sum(axis=1) / (n_hi / 2)).reshape(seg.shape[:-1])
-    p_ref = (coef[:, n_hi:].sum(axis=1) / ((coef.shape[1] - n_hi) / 2)).reshape(seg.shape[:-1])
+    # mean power over tapers and bins (real and imaginary parts summed) of each band, a
+    # block of the first axis (epochs) at a time: its windows copied once, and they and
+    # their products stay in the CPU's cache (each row's product and sums are the same as
+    # in one large product)
+    n_w = seg.shape[-2]
+    per = n_w * int(np.prod(seg.shape[1:-2], dtype=np.int64))
+    p_hi, p_ref = np.empty(seg.shape[0] * per), np.empty(seg.shape[0] * per)
+    step = max(1, _EMG_BLOCK_WINDOWS // max(per, 1))
+    for i0 in range(0, seg.shape[0], step):
+        coef = np.ascontiguousarray(seg[i0 : i0 + step]).reshape(-1, n_win) @ dft
+        np.square(coef, out=coef)
+        rows = slice(i0 * per, i0 * per + coef.shape[0])
+        p_hi[rows] = coef[:, :n_hi].sum(axis=1) / (n_hi / 2)
+        p_ref[rows] = coef[:, n_hi:].sum(axis=1) / ((coef.shape[1] - n_hi) / 2)
+    p_hi, p_ref = p_hi.reshape(seg.shape[:-1]), p_ref.reshape(seg.shape[:-1])
     # one-sided PSD (µV²/Hz) times the bandwidth: band RMS in µV
     rms_hi = np.sqrt(p_hi * 2.0 / sfreq * np.ptp(EMG_BAND_HZ))  # DPSS tapers: unit energy
     return (rms_hi >= EMG_MIN_UV) & (p_hi >= EMG_FLATNESS * np.maximum(p_ref, 1e-12))
@@ -293,11 +307,12 @@ def _emg_dft(n_win: int, sfreq: float) -> tuple[np.ndarray, int]:
 
 
 def _window_ptp(x: np.ndarray, sfreq: float, win_s: float = 1.0) -> np.ndarray:
-    """Peak-to-peak in consecutive 1-s windows, shape (n_ep, n_ch, n_win)."""
+    """Peak-to-peak in consecutive 1-s windows, shape (n_ep, n_ch, n_win), in float64 (the
+    extremes of float32 samples are exact in float64, so either gives the same values)."""
     n = int(round(win_s * sfreq))
     k = x.shape[-1] // n
     w = x[..., : k * n].reshape(*x.shape[:-1], k, n)
-    return w.max(axis=-1) - w.min(axis=-1)
+    return np.subtract(w.max(axis=-1), w.min(axis=-1), dtype=np.float64)  # float64, as of float64 x
 
 
 def _neighbour_deviation(x: np.ndarray, names: list[str], good: np.ndarray) -> np.ndarray:
@@ -335,11 +350,11 @@ def _pops(x: np.ndarray, sfreq: float, names: list[str], good: np.ndarray) -> np
     n = dev.shape[-1] - k_quiet - max(k_step + k_hold, k_tail + half + 1)
     if n <= 1:
         return out
-    steps = dev[..., k_step:] - dev[..., :-k_step]
-    step = steps[..., k_quiet : k_quiet + n]
-    # a step large in µV; few samples qualify, so the other tests run on those only
-    e, c, t = np.nonzero((np.abs(step) >= POP_STEP_UV) & good[None, :, None])
-    step = step[e, c, t]
+    # a step (change over k_step samples, from sample k_quiet on) large in µV; few samples
+    # qualify, so the other tests run on those only
+    e, c, t, step = lagged_differences(dev, k_step, k_quiet, n, POP_STEP_UV)
+    keep = good[c]
+    e, c, t, step = e[keep], c[keep], t[keep], step[keep]
     size, at = np.abs(step), dev[e, c, k_quiet + t]
     # leaves the neighbours' level rather than returning to it
     ok = np.abs(at) <= POP_DEPART * size
@@ -348,7 +363,7 @@ def _pops(x: np.ndarray, sfreq: float, names: list[str], good: np.ndarray) -> np
     ok &= np.abs(moved - step) <= POP_ALONE * size
     # an outlier among the channel's own 3-sample changes (robust SD of the epoch's row)
     rows, row_of = np.unique(e[ok] * x.shape[1] + c[ok], return_inverse=True)
-    spread = 1.4826 * np.median(np.abs(steps.reshape(-1, steps.shape[-1])[rows]), axis=-1)
+    spread = 1.4826 * median_abs_lagged(dev, k_step, rows // x.shape[1], rows % x.shape[1])
     ok[ok] = size[ok] >= POP_STEP_Z * spread[row_of]
     e, c, t, step, size, at = e[ok], c[ok], t[ok], step[ok], size[ok], at[ok]
     if e.size == 0:  # few candidates left: check the time course at each
@@ -390,7 +405,7 @@ def _eye(x: np.ndarray, sfreq: float, names: list[str], good: np.ndarray) -> np.
         if defining.sum() < 2 or rows.size < 5:
             continue
         if low is None:
-            low = signal.sosfiltfilt(sos, x[:, front], axis=-1)
+            low = sosfiltfilt(sos, x[:, front], axis=-1)
         slow = low[:, np.searchsorted(front, rows)]
         slow -= slow.mean(axis=1, keepdims=True)  # topography only: any reference
         w_c = w - w.mean()

@@ -22,7 +22,7 @@ from fractions import Fraction
 import numpy as np
 from scipy import signal
 
-from eegpipe._numeric import butter_sos
+from eegpipe._numeric import butter_sos, centred_resample_poly_edge, sosfiltfilt
 from eegpipe.montage import DOUBLE_BANANA, NEW_TO_OLD, electrode_positions
 
 #: Common working rate of the scoring stages, Hz: features need <= 45 Hz, well below 64.
@@ -165,7 +165,9 @@ def _window_spectra(data: np.ndarray, sfreq: float):
         return None, None
     starts = np.linspace(0, data.shape[-1] - n_win, min(n_avail, _LINE_MAX_WINDOWS))
     seg = data[:, starts.astype(int)[:, None] + np.arange(n_win)[None, :]]
-    seg = signal.detrend(seg, axis=-1, type="linear")  # (n_channels, n_windows, n_win)
+    # (n_channels, n_windows, n_win); seg is a fresh gather, so detrend may work in it (one
+    # copy fewer, the same least-squares fit on the same numbers)
+    seg = signal.detrend(seg, axis=-1, type="linear", overwrite_data=True)
     win = np.hanning(n_win)
     spec = np.abs(np.fft.rfft(seg * win, axis=-1)) ** 2
     psd = spec.mean(axis=1) * 2.0 / (sfreq * np.sum(win**2))
@@ -243,14 +245,16 @@ def filter_resample(
     """
     data = np.asarray(data_uv, dtype=np.float64)
     up, down = resample_factors(sfreq, work_sfreq)
-    data = (data - data.mean(axis=-1, keepdims=True)).astype(np.float32)
-    if (up, down) != (1, 1):
+    mean = data.mean(axis=-1, keepdims=True)
+    if (up, down) != (1, 1):  # scipy.signal.resample_poly of (data - mean).astype(float32)
         fir = _antialias_fir(float(sfreq), up, float(work_sfreq))
-        data = signal.resample_poly(data, up, down, axis=-1, window=fir, padtype="edge")
+        data = centred_resample_poly_edge(data, mean, up, down, fir)
+    else:
+        data = (data - mean).astype(np.float32)
     sos = _iir_sos(float(work_sfreq), line_freq, float(min(sfreq, work_sfreq))).copy()
     if data.shape[-1] <= 3 * (2 * len(sos) + 1):
         raise ValueError(f"too few samples to filter: {data.shape[-1]} at {work_sfreq:g} Hz")
-    return signal.sosfiltfilt(sos, data, axis=-1).astype(np.float32, copy=False)
+    return sosfiltfilt(sos, data, axis=-1).astype(np.float32, copy=False)
 
 
 @functools.lru_cache(maxsize=16)
@@ -432,7 +436,7 @@ def _find_bad_channels(data_uv, sfreq, ch_names, spectra) -> dict[str, str]:
         raise ValueError(f"need at least {2 * _CORR_WINDOW_S:g} s of data to judge channels")
     lo, hi = BAD_BAND_HZ[0], min(BAD_BAND_HZ[1], 0.45 * sfreq)
     sos = butter_sos(4, (lo, hi), "bandpass", float(sfreq))
-    band = signal.sosfiltfilt(sos, data - data.mean(axis=-1, keepdims=True), axis=-1)
+    band = sosfiltfilt(sos, data - data.mean(axis=-1, keepdims=True), axis=-1)
     k = band.shape[-1] // n_win
     wins = band[:, : k * n_win].reshape(band.shape[0], k, n_win)
     rms = np.median(np.sqrt(np.mean(wins**2, axis=-1)), axis=-1)

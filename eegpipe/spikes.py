@@ -19,12 +19,13 @@ electroencephalographers. Clin Neurophysiol Pract 2017;2:170-185.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import ndimage, signal
+from scipy import ndimage
 
-from eegpipe._numeric import butter_sos, median_last
+from eegpipe._numeric import butter_sos, median_last, percentile_last, sosfilt, sosfiltfilt, turning_points
 from eegpipe.montage import DOUBLE_BANANA, NEW_TO_OLD, REGIONS
 
 #: Base width of a spike and of a sharp wave, ms (domain.md; IFCN glossary, Kane 2017).
@@ -257,8 +258,10 @@ def _candidates(x, sfreq, opts: dict, skip=()) -> tuple[dict, dict]:
     ms = 1e3 / sfreq
     n_lag = int(np.ceil(opts["duration_ms"][1] / ms))
     bg_amp, change, spans, usable, n_block = _background(x, sfreq)
-    ch_e, i_e = np.nonzero(np.diff(np.diff(x, axis=1) > 0, axis=1))
-    i_e += 1  # extrema (maxima and minima alternate), channel by channel
+    log_change = np.log(np.maximum(change, 1e-6))  # once per block, not per peak
+    # extrema (maxima and minima alternate), channel by channel, and the steepest step
+    # of the run that follows each (to the next extremum)
+    ch_e, i_e, run = turning_points(x)
     inner = np.zeros(len(i_e), dtype=bool)  # both neighbouring extrema on the same channel
     inner[1:-1] = (ch_e[1:-1] == ch_e[:-2]) & (ch_e[1:-1] == ch_e[2:])
     inner &= (i_e > n_lag) & (i_e < x.shape[1] - n_lag - 1)  # room to measure
@@ -266,8 +269,6 @@ def _candidates(x, sfreq, opts: dict, skip=()) -> tuple[dict, dict]:
     v = x[ch_e, i_e]
     half = np.zeros(len(v))
     half[1:-1] = np.maximum(np.abs(v[1:-1] - v[:-2]), np.abs(v[1:-1] - v[2:]))
-    step = np.abs(np.diff(x, axis=1)).ravel()
-    run = np.maximum.reduceat(step, ch_e * (x.shape[1] - 1) + i_e) if len(i_e) else i_e
     steepest = np.zeros(len(v))
     steepest[1:] = np.maximum(run[:-1], run[1:])
     # A flank's mean slope is at most the steepest step of its run; over d samples it
@@ -278,7 +279,7 @@ def _candidates(x, sfreq, opts: dict, skip=()) -> tuple[dict, dict]:
     ch_l, blk_l, half_l, step_l = ch_e[live], blk[live], half[live], steepest[live]
     reach = np.clip(half_l / np.maximum(step_l, 1e-9), 1, n_lag)
     steep = np.maximum(step_l * spans[0] / (opts["min_sharpness"] * change[ch_l, blk_l, 0]),
-                       half_l / (opts["min_contrast"] * _change_at(change, spans, ch_l, blk_l,
+                       half_l / (opts["min_contrast"] * _change_at(log_change, spans, ch_l, blk_l,
                                                                    reach)))  # fmt: skip
     bound[live] = np.minimum(bound[live], steep)
     bound[~inner] = 0.0
@@ -287,7 +288,7 @@ def _candidates(x, sfreq, opts: dict, skip=()) -> tuple[dict, dict]:
     parts = []
     for polarity, top in ((1, is_max), (-1, ~is_max)):
         ch, p = ch_e[top & (bound >= 1)], i_e[top & (bound >= 1)]
-        parts.append(dict(_measure(polarity * x, ch, p, n_lag, sfreq), ch=ch, p=p,
+        parts.append(dict(_measure_flanks(x, polarity, ch, p, n_lag, sfreq), ch=ch, p=p,
                           pol=np.full(len(p), polarity)))
     order = np.lexsort((np.concatenate([q["p"] for q in parts]),
                         np.concatenate([q["ch"] for q in parts])))
@@ -297,7 +298,7 @@ def _candidates(x, sfreq, opts: dict, skip=()) -> tuple[dict, dict]:
     # flanks), which noise where the flanks meet the background hardly moves
     amp, dur = np.maximum(c["al"], c["ar"]), 2.0 * (c["hl"] + c["hr"])
     rise, fall = c["al"] / np.maximum(c["dl"], 1) / ms, c["ar"] / np.maximum(c["dr"], 1) / ms
-    contrast = [c["a" + k] / _change_at(change, spans, ch, blk, c["d" + k]) for k in "lr"]
+    contrast = [c["a" + k] / _change_at(log_change, spans, ch, blk, c["d" + k]) for k in "lr"]
     c.update(amp=amp, dur_ms=dur * ms, bg=bg_amp[ch, blk], rise=rise, fall=fall,
              ratio=amp / np.maximum(bg_amp[ch, blk], 1e-9), contrast=np.maximum(*contrast),
              sharpness=np.maximum(rise, fall) * spans[0] * ms / change[ch, blk, 0])
@@ -339,14 +340,14 @@ def _background(x: np.ndarray, sfreq: float):
     out = []
     # sources: the high-passed signal, the rail mask, and the change over each span (None:
     # x[:, s:] - x[:, :-s], formed only at the samples the robust SD reads)
-    for y, s in ((signal.sosfilt(sos.astype(x.dtype), x, axis=1), 0), (rail, 0), *((None, s) for s in spans)):
+    for y, s in ((sosfilt(sos.astype(x.dtype), x, axis=1), 0), (rail, 0), *((None, s) for s in spans)):
         length = x.shape[1] - s if y is None else y.shape[1]
         full = max(min(length // n, n_blocks), 1)
         if y is rail:
             sd = y[:, : full * n].reshape(len(y), full, -1).mean(-1)
         elif y is None and full * n <= length:  # every stride-th sample of each 1-s block
-            at = (np.arange(full)[:, None] * n + np.arange(0, n, stride)).ravel()
-            sd = median_last(np.abs(x[:, at + s] - x[:, at]).reshape(len(x), full, -1))
+            ahead = x[:, s : s + full * n].reshape(len(x), full, n)[..., ::stride]
+            sd = median_last(np.abs(ahead - x[:, : full * n].reshape(len(x), full, n)[..., ::stride]))
         else:
             y = x[:, s:] - x[:, :-s] if y is None else y
             sd = median_last(np.abs(y[:, : full * n].reshape(len(y), full, -1)[..., ::stride]))
@@ -358,14 +359,120 @@ def _background(x: np.ndarray, sfreq: float):
     return amp, np.sqrt(2.0) * np.stack(out[2:], axis=-1), spans, usable, n
 
 
-def _change_at(change, spans, ch, blk, dur) -> np.ndarray:
-    """Background change (µV) over ``dur`` samples, log-log interpolated between spans."""
+def _change_at(log_change, spans, ch, blk, dur) -> np.ndarray:
+    """Background change (µV) over ``dur`` samples, log-log interpolated between spans
+    (``log_change``: log of the change per block and span, floored at 1e-6 µV)."""
     pos = np.interp(np.log(np.maximum(dur, 1)), np.log(spans), np.arange(len(spans)))
     lo = np.minimum(pos.astype(int), max(len(spans) - 2, 0))
     hi = np.minimum(lo + 1, len(spans) - 1)
-    log_c = np.log(np.maximum(change[ch, blk], 1e-6))
-    rows = np.arange(len(ch))
-    return np.exp(log_c[rows, lo] + (pos - lo) * (log_c[rows, hi] - log_c[rows, lo]))
+    below, above = log_change[ch, blk, lo], log_change[ch, blk, hi]
+    return np.exp(below + (pos - lo) * (above - below))
+
+
+def _measure_flanks(x: np.ndarray, polarity: int, ch: np.ndarray, p: np.ndarray, n_lag: int,
+                    sfreq: float) -> dict:  # fmt: skip
+    """:func:`_measure` of ``polarity * x``, the same values, compiled when numba is there
+    (one peak at a time, with the same float32 operations in the same order)."""
+    kernels = _spike_kernels()
+    if kernels is None or x.dtype != np.float32 or not x.flags.c_contiguous:
+        return _measure(polarity * x, ch, p, n_lag, sfreq)
+    span = max(int(round(_SPANS_MS[0] * sfreq / 1e3)), 1)
+    top = max(int(round(TOP_MS * sfreq / 1e3)), 1)
+    first = min(max(n_lag // 4, 2 * span + top), n_lag)
+    out = {}
+    for side, sign in (("l", -1), ("r", 1)):
+        a, d, e, h, t = kernels[0](x, polarity, np.asarray(ch, dtype=np.intp), np.asarray(p, dtype=np.intp), sign,
+                               first, n_lag, span, top)  # fmt: skip
+        out["a" + side], out["d" + side], out["e" + side], out["h" + side], out["t" + side] = a, d, e, h, t
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _spike_kernels():
+    """The compiled flank measurement and rhythm stretches (numba, cached on disk), or
+    None without numba."""
+    try:
+        import numba
+    except ImportError:  # pragma: no cover - numba is a dependency; numpy otherwise
+        return None
+
+    f32 = np.float32
+    end_fraction, half_share, tiny = f32(FLANK_END_FRACTION), f32(0.5), f32(1e-9)
+
+    @numba.njit(cache=True, nogil=True, error_model="numpy")
+    def flanks(x, polarity, ch, p, sign, first, n_lag, span, top):  # pragma: no cover - compiled
+        # per peak, as _measure does for all at once: the flank followed over `first`
+        # samples, and over n_lag when it has not ended by then
+        n_peaks = len(p)
+        amp = np.empty(n_peaks, dtype=np.float32)
+        base = np.zeros(n_peaks, dtype=np.intp)
+        ended = np.zeros(n_peaks, dtype=np.bool_)
+        half = np.zeros(n_peaks, dtype=np.float64)
+        fall = np.empty(n_peaks, dtype=np.float32)
+        drop = np.empty(n_lag + 1, dtype=np.float32)
+        for q in range(n_peaks):
+            row = x[ch[q]]
+            peak = row[p[q]] if polarity > 0 else -row[p[q]]
+            for n in (first, n_lag):
+                for m in range(n + 1):
+                    v = row[p[q] + sign * m]
+                    drop[m] = peak - (v if polarity > 0 else -v)
+                # the flank ends where its slope falls below a share of its steepest, or
+                # where the signal turns back
+                last, stop = n, False
+                steepest = np.float32(0.0)  # set from the first slope
+                for m in range(n + 1 - span):
+                    slope = drop[m + span] - drop[m]
+                    if m == 0 or slope > steepest:
+                        steepest = slope
+                    if ((slope < end_fraction * steepest) and steepest > 0) or drop[m + span] < drop[m + span - 1]:
+                        last, stop = m + span, True
+                        break
+                ended[q] = stop
+                top_at, top_val = 0, drop[0]
+                for m in range(1, last + 1):
+                    if drop[m] > top_val:
+                        top_at, top_val = m, drop[m]
+                base[q] = top_at
+                # where the flank first falls to half its amplitude (fractional samples)
+                k = 0
+                for m in range(last + 1):
+                    if drop[m] >= half_share * top_val:
+                        k = m
+                        break
+                k = max(k, 1)
+                d0 = drop[k - 1]
+                d1 = drop[k] if k <= last else np.float32(-np.inf)
+                frac = (half_share * top_val - d0) / max(d1 - d0, tiny)
+                frac = min(max(frac, np.float32(0)), np.float32(1))
+                half[q] = np.float64(k - 1) + np.float64(frac)
+                if stop:
+                    break
+            v = row[p[q] + sign * base[q]]
+            amp[q] = peak - (v if polarity > 0 else -v)
+            w = row[p[q] + sign * min(top, base[q])]
+            fall[q] = (peak - (w if polarity > 0 else -w)) / max(amp[q], tiny)
+        return amp, base, ended & (base > 0), half, fall
+
+    @numba.njit(cache=True, nogil=True, error_model="numpy")
+    def stretches(x, ch, p, period, u, lags):  # pragma: no cover - compiled
+        # _rhythmic's linearly interpolated stretches, as numpy computes them: position
+        # p + period (u + lag) clipped to the signal, then x0 + (pos - i0) (x1 - x0), the
+        # difference in float32 and the rest in float64
+        last = x.shape[1] - 1
+        out = np.empty((len(lags), len(p), len(u)), dtype=np.float64)
+        for k in range(len(lags)):
+            for q in range(len(p)):
+                row = x[ch[q]]
+                for m in range(len(u)):
+                    pos = np.float64(p[q]) + period[q] * (u[m] + lags[k])
+                    pos = min(max(pos, 0.0), np.float64(last))
+                    i0 = min(int(pos), last - 1)
+                    x0 = row[i0]
+                    out[k, q, m] = np.float64(x0) + (pos - np.float64(i0)) * np.float64(row[i0 + 1] - x0)
+        return out
+
+    return flanks, stretches
 
 
 def _measure(y: np.ndarray, ch: np.ndarray, p: np.ndarray, n_lag: int, sfreq: float) -> dict:
@@ -416,11 +523,19 @@ def _rhythmic(x: np.ndarray, ch: np.ndarray, p: np.ndarray, period: np.ndarray) 
     the best correlation of the detrended stretches, scaled down when the neighbour is
     smaller (a rhythm repeats waves of similar size)."""
     u = np.linspace(-0.75, 0.75, 13)
+    lags = np.array([0.0, -0.8, -0.9, -1.0, -1.1, -1.25, 0.8, 0.9, 1.0, 1.1, 1.25])
+    kernel = _spike_kernels()
+    if kernel is not None and x.dtype == np.float32 and x.shape[1] >= 2:  # the stretches, compiled
+        stretches = kernel[1](np.ascontiguousarray(x), np.asarray(ch, dtype=np.intp),
+                              np.asarray(p, dtype=np.intp), np.asarray(period, dtype=np.float64), u, lags)
+    else:
+        stretches = []
+        for lag in lags:
+            pos = np.clip(p[:, None] + period[:, None] * (u[None, :] + lag), 0, x.shape[1] - 1)
+            i0 = np.minimum(pos.astype(int), x.shape[1] - 2)
+            stretches.append(x[ch[:, None], i0] + (pos - i0) * (x[ch[:, None], i0 + 1] - x[ch[:, None], i0]))
     pieces = []
-    for lag in (0.0, -0.8, -0.9, -1.0, -1.1, -1.25, 0.8, 0.9, 1.0, 1.1, 1.25):
-        pos = np.clip(p[:, None] + period[:, None] * (u[None, :] + lag), 0, x.shape[1] - 1)
-        i0 = np.minimum(pos.astype(int), x.shape[1] - 2)
-        seg = x[ch[:, None], i0] + (pos - i0) * (x[ch[:, None], i0 + 1] - x[ch[:, None], i0])
+    for seg in stretches:
         seg = seg - seg.mean(axis=1, keepdims=True)
         pieces.append(seg - (seg @ u)[:, None] * u[None, :] / (u @ u))  # slower waves out
     size = np.maximum(np.linalg.norm(pieces, axis=2), 1e-12)  # (11, n)
@@ -440,16 +555,16 @@ def _muscle(x, sfreq, ch, p, start, stop) -> np.ndarray:
     # the filter's start-up), in 0.25-s blocks
     starts = np.unique(np.linspace(0, max(x.shape[1] - int(4 * sfreq), 0), 32).astype(int))
     pieces = np.stack([x[:, s : s + int(4 * sfreq)] for s in starts], axis=1)
-    hf = np.abs(signal.sosfilt(sos[0].astype(x.dtype), pieces, axis=-1))
+    hf = np.abs(sosfilt(sos[0].astype(x.dtype), pieces, axis=-1))
     hf = hf[..., min(int(sfreq / 2), hf.shape[-1] // 2) :]
     quarter = max(hf.shape[-1] // max(int(sfreq / 4), 1), 1)  # 0.25-s blocks
     blocks = median_last(hf[..., : hf.shape[-1] // quarter * quarter].reshape(
         len(x), len(starts), quarter, -1)) / 0.6745
-    usual = np.percentile(blocks, EMG_QUIET_PERCENTILE, axis=(1, 2))[ch]
+    usual = percentile_last(blocks.reshape(len(x), -1), EMG_QUIET_PERCENTILE)[ch]  # np.percentile's
     # room for the widest transient, the gap and window beside it, and filter edges
     half = int((SHARP_WAVE_DURATION_MS[1] + EMG_GAP_MS + EMG_BESIDE_MS + 200) * sfreq / 1e3)
     seg = x[ch[:, None], np.clip(p[:, None] + np.arange(-half, half + 1), 0, x.shape[1] - 1)]
-    bands = [np.abs(signal.sosfiltfilt(f, seg, axis=1)) for f in sos]
+    bands = [np.abs(sosfiltfilt(f, seg, axis=1)) for f in sos]
 
     def burst(fast, ref):  # robust SDs, µV
         return (fast > EMG_MIN_UV) & (fast > EMG_RATIO * usual) & (fast > EMG_FLATNESS * ref)
@@ -460,7 +575,7 @@ def _muscle(x, sfreq, ch, p, start, stop) -> np.ndarray:
     rows = np.arange(len(p))[:, None]
     for edge in (start - p + half - gap - width, stop - p + half + gap):
         idx = np.clip(edge[:, None] + np.arange(width), 0, 2 * half)
-        muscle |= burst(*(np.percentile(b[rows, idx], 75, axis=1) / 1.1503 for b in bands))
+        muscle |= burst(*(percentile_last(b[rows, idx], 75) / 1.1503 for b in bands))
     return muscle
 
 

@@ -7,8 +7,8 @@ verdict is reported with.  Every aggregate uses clean (non-artifact) EEG only.
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
+from eegpipe._numeric import median_filter_nearest
 from eegpipe.montage import REGIONS
 from eegpipe.pipeline import EpochTable
 from eegpipe.rules import BASED_FOCI, BASED_WINDOW_S, FOCUS_MIN_RATE_PER_MIN, HIGH_AMPLITUDE_UV
@@ -110,7 +110,7 @@ def attenuation_mask(t: EpochTable, clean_sec: np.ndarray) -> np.ndarray:
     if rms.size == 0 or clean_sec.sum() < 5:
         return np.zeros(rms.shape[0], dtype=bool)
     filled = np.where(clean_sec[:, None], rms, np.median(rms[clean_sec], axis=0))
-    level = ndimage.median_filter(filled, size=(ATTENUATION_CONTEXT_S, 1), mode="nearest")
+    level = median_filter_nearest(filled, ATTENUATION_CONTEXT_S, axis=0)  # ndimage.median_filter's result
     low = (rms < ATTENUATION_RATIO * np.maximum(level, 1e-6)).mean(axis=1) >= ATTENUATION_MIN_SHARE
     return low & clean_sec
 

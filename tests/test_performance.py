@@ -14,10 +14,29 @@ import itertools
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
-from scipy import signal
+from scipy import ndimage, signal
 
 from eegpipe import features as F
-from eegpipe._numeric import _comparison_code, _pattern_table, _welch, _welch_matches_scipy, median_last, welch
+from eegpipe import spikes as S
+from eegpipe._numeric import (
+    _comparison_code,
+    _kernels,
+    _pattern_table,
+    _welch,
+    _welch_matches_scipy,
+    centred_resample_poly_edge,
+    lagged_differences,
+    median_abs_lagged,
+    median_filter_nearest,
+    median_last,
+    ordinal_pattern_counts,
+    percentile_last,
+    resample_poly_edge,
+    sosfilt,
+    sosfiltfilt,
+    turning_points,
+    welch,
+)
 from eegpipe.artifacts import (
     EMG_BAND_HZ,
     EMG_FLATNESS,
@@ -32,14 +51,17 @@ from eegpipe.pipeline import analyse
 from eegpipe.preprocess import (
     PAD_S,
     WORK_SFREQ,
+    _antialias_fir,
+    _iir_sos,
     average_reference,
     bipolar,
     detect_line_frequency,
     filter_resample,
     find_bad_channels,
+    resample_factors,
     survey_channels,
 )
-from eegpipe.spikes import detect_spikes
+from eegpipe.spikes import _measure, _measure_flanks, _rhythmic, detect_spikes
 from eegpipe.summary import _REGION_OF, event_regions
 
 from .conftest import REAL_EDF
@@ -154,6 +176,153 @@ def test_emg_windows_equal_the_multitaper_fft(epochs):
     got = _emg_windows(x, WORK_SFREQ)
     assert expected.any() and not expected.all()  # the simulated muscle is found
     assert_array_equal(got, expected)
+
+
+needs_numba = pytest.mark.skipif(_kernels() is None, reason="numba missing: scipy and numpy are called themselves")
+
+
+def _filter_designs():
+    """The pipeline's IIR designs: band-pass + notches, delta band, eye low-pass, EMG."""
+    return [_iir_sos(128.0, 50.0, 128.0), _iir_sos(128.0, 60.0, 128.0), _iir_sos(128.0, None, 100.0),
+            signal.butter(3, (0.5, 4.0), "bandpass", fs=128.0, output="sos"),
+            signal.butter(4, 7.0, fs=128.0, output="sos"), signal.butter(2, 2.5, "highpass", fs=128.0, output="sos"),
+            signal.butter(4, 30.0, "highpass", fs=128.0, output="sos")]  # fmt: skip
+
+
+@needs_numba
+@pytest.mark.parametrize("sos_dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("x_dtype", [np.float32, np.float64])
+def test_sos_filters_are_scipys_bit_for_bit(epochs, sos_dtype, x_dtype):
+    """The compiled cascade gives scipy's values, dtype and (for sosfiltfilt) memory
+    layout, on contiguous, transposed and short signals."""
+    rng = np.random.default_rng(803)
+    x = epochs[2].astype(x_dtype)
+    cut = np.ascontiguousarray(x.transpose(0, 2, 1)).transpose(0, 2, 1)  # epochs cut from a chunk
+    signals = [x, x[:3, :5], np.ascontiguousarray(x[0]), x[0, 0], x.transpose(1, 0, 2)[:, :4], cut, cut[:4, 3:],
+               (rng.normal(size=(7, 40)) * 50).astype(x_dtype)]  # fmt: skip
+    for sos in _filter_designs():
+        sos = sos.astype(sos_dtype)
+        for data in signals:
+            got, ref = sosfilt(sos, data), signal.sosfilt(sos, data, axis=-1)
+            assert got.dtype == ref.dtype and got.shape == ref.shape
+            assert_array_equal(got, ref)
+            if data.shape[-1] > 3 * (2 * len(sos) + 1):
+                got, ref = sosfiltfilt(sos, data), signal.sosfiltfilt(sos, data, axis=-1)
+                assert got.dtype == ref.dtype and got.strides == ref.strides
+                assert_array_equal(got, ref)
+
+
+@needs_numba
+@pytest.mark.parametrize("sfreq", [200.0, 250.0, 256.0, 500.0, 512.0, 1024.0, 2048.0])
+def test_resampling_is_scipys_bit_for_bit(sfreq):
+    """Decimation (256, 512 ... Hz) runs compiled; other ratios go to scipy; both give
+    scipy.signal.resample_poly's samples, also with the mean subtracted on the way."""
+    rng = np.random.default_rng(804)
+    up, down = resample_factors(sfreq)
+    fir = _antialias_fir(sfreq, up, WORK_SFREQ)
+    for n in (1, 2, 3, 37, int(2 * sfreq) + 3, int(11 * sfreq)):
+        x = rng.normal(size=(4, n)).cumsum(-1) * 10 + 300
+        centred = (x - x.mean(-1, keepdims=True)).astype(np.float32)
+        ref = signal.resample_poly(centred, up, down, axis=-1, window=fir, padtype="edge")
+        got = resample_poly_edge(centred, up, down, fir)
+        assert got.dtype == ref.dtype
+        assert_array_equal(got, ref)
+        assert_array_equal(centred_resample_poly_edge(x, x.mean(-1, keepdims=True), up, down, fir), ref)
+
+
+@needs_numba
+def test_filter_resample_is_the_scipy_pipeline(recording_path):
+    rec = load_recording(recording_path)
+    x = rec.raw.get_data(stop=int(70 * rec.sfreq)) * 1e6
+    for line in (None, 50.0):
+        data = (x - x.mean(-1, keepdims=True)).astype(np.float32)
+        up, down = resample_factors(rec.sfreq)
+        data = signal.resample_poly(data, up, down, axis=-1, window=_antialias_fir(rec.sfreq, up, WORK_SFREQ),
+                                    padtype="edge")  # fmt: skip
+        ref = signal.sosfiltfilt(_iir_sos(WORK_SFREQ, line, WORK_SFREQ).copy(), data, axis=-1).astype(np.float32)
+        assert_array_equal(filter_resample(x, rec.sfreq, line_freq=line), ref)
+
+
+@needs_numba
+def test_compiled_pattern_counts_equal_numpys(epochs):
+    x = epochs[0][:3].reshape(-1, epochs[0].shape[-1])
+    for data in (x, np.round(x / 20.0)):  # ties
+        for order, lag in ((3, 1), (4, 2), (5, 3)):
+            n = data.shape[-1] - (order - 1) * lag
+            codes = _pattern_table(order, data.dtype.str)[_comparison_code(data, order, lag, n)]
+            expected = np.stack([np.bincount(c, minlength=order**order) for c in codes])
+            assert_array_equal(ordinal_pattern_counts(data, order, lag), expected)
+
+
+@needs_numba
+def test_turning_points_equal_the_numpy_expressions(epochs):
+    bip = np.ascontiguousarray(epochs[1][0])
+    for x in (bip, np.round(bip / 30.0), np.zeros((3, 50), np.float32), bip[:2, :3]):
+        ch, i = np.nonzero(np.diff(np.diff(x, axis=1) > 0, axis=1))
+        i += 1
+        step = np.abs(np.diff(x, axis=1)).ravel()
+        run = np.maximum.reduceat(step, ch * (x.shape[1] - 1) + i) if len(i) else i
+        got = turning_points(x)
+        for a, b in zip(got, (ch, i, run), strict=True):
+            assert a.dtype == b.dtype
+            assert_array_equal(a, b)
+
+
+def test_order_statistics_equal_numpy_and_scipy():
+    rng = np.random.default_rng(805)
+    for n in (1, 2, 19, 20, 61, 448):
+        for dtype in (np.float32, np.float64):
+            a = np.round(rng.normal(size=(30, n)) * 3).astype(dtype)  # ties
+            for q in (20, 75, 50, 99.5):
+                got, ref = percentile_last(a, q), np.percentile(a, q, axis=-1)
+                assert got.dtype == ref.dtype
+                assert_array_equal(got, ref)
+    for shape, size, axis in (((18, 300), 5, 1), ((3600, 18), 61, 0), ((40, 7), 60, 0), ((3, 18), 61, 0)):
+        a = np.round(rng.normal(size=shape) * 3).astype(np.float32)
+        footprint = (size, 1) if axis == 0 else (1, size)
+        assert_array_equal(median_filter_nearest(a, size, axis), ndimage.median_filter(a, size=footprint,
+                                                                                      mode="nearest"))  # fmt: skip
+    a = rng.normal(size=(4, 5, 1280)) * 40
+    a[1, 3, 7] = np.nan
+    changes = a[..., 3:] - a[..., :-3]
+    i, j = np.array([0, 1, 2, 2, 3]), np.array([0, 3, 1, 1, 4])
+    assert_array_equal(median_abs_lagged(a, 3, i, j), np.median(np.abs(changes[i, j]), axis=-1))
+    assert_array_equal(median_abs_lagged(a[..., :-1], 3, i, j), np.median(np.abs(changes[i, j, :-1]), axis=-1))
+    for data in (a, a.transpose(1, 0, 2)):  # any memory layout
+        d = (data[..., 3:] - data[..., :-3])[..., 5:1200]
+        expected = np.nonzero(np.abs(d) >= 60.0)
+        got = lagged_differences(data, 3, 5, 1195, 60.0)
+        for g, r in zip(got, (*expected, d[expected]), strict=True):
+            assert_array_equal(g, r)
+
+
+@needs_numba
+def test_compiled_flanks_equal_the_numpy_measurement(epochs):
+    x = np.ascontiguousarray(epochs[1][:4].transpose(1, 0, 2).reshape(epochs[1].shape[1], -1))
+    rng = np.random.default_rng(806)
+    for sfreq in (128.0, 256.0):
+        n_lag = int(np.ceil(200.0 * sfreq / 1e3))
+        ch = rng.integers(0, x.shape[0], 3000)
+        p = rng.integers(n_lag + 1, x.shape[1] - n_lag - 1, 3000)
+        for data in (x, np.round(x / 10.0)):  # flat tops and ties
+            for polarity in (1, -1):
+                got, ref = _measure_flanks(data, polarity, ch, p, n_lag, sfreq), _measure(polarity * data, ch, p,
+                                                                                            n_lag, sfreq)  # fmt: skip
+                assert got.keys() == ref.keys()
+                for key in ref:
+                    assert got[key].dtype == ref[key].dtype, key
+                    assert_array_equal(got[key], ref[key], err_msg=key)
+
+
+@needs_numba
+def test_compiled_rhythm_stretches_equal_numpys(epochs, monkeypatch):
+    x = np.ascontiguousarray(epochs[1][:4].transpose(1, 0, 2).reshape(epochs[1].shape[1], -1))
+    rng = np.random.default_rng(807)
+    ch, p = rng.integers(0, x.shape[0], 2000), rng.integers(0, x.shape[1], 2000)  # ends included
+    period = rng.uniform(2.0, 26.0, 2000)
+    got = _rhythmic(x, ch, p, period)
+    monkeypatch.setattr(S, "_spike_kernels", lambda: None)
+    assert_array_equal(got, _rhythmic(x, ch, p, period))
 
 
 def _event_regions_loop(t):
