@@ -754,20 +754,6 @@ def _kernels():
     jit = numba.njit(cache=True, nogil=True, fastmath=False, error_model="numpy")
 
     @jit
-    def step(sos, row, z0, z1):  # pragma: no cover - compiled
-        # one time step of scipy's direct-form II transposed recursion through every
-        # section, on every lane of row (in place), states z0, z1 (n_sections, width)
-        for s in range(sos.shape[0]):
-            b0, b1, b2, a1, a2 = sos[s, 0], sos[s, 1], sos[s, 2], sos[s, 4], sos[s, 5]
-            w0, w1 = z0[s], z1[s]
-            for j in range(row.shape[0]):
-                x_cur = row[j]
-                x_new = b0 * x_cur + w0[j]
-                w0[j] = b1 * x_cur - a1 * x_new + w1[j]
-                w1[j] = b2 * x_cur - a2 * x_new
-                row[j] = x_new
-
-    @jit
     def forward(sos, x, buf, out):  # pragma: no cover - compiled
         # out = scipy's sosfilt of each row of x (zero initial state), the rows side by
         # side in the vector lanes of buf (n, width; the spare lanes filter zeros); per
@@ -785,7 +771,15 @@ def _kernels():
         z1 = np.zeros((sos.shape[0], width), dtype=out.dtype)
         for t in range(n):
             row = buf[t]
-            step(sos, row, z0, z1)
+            for s in range(sos.shape[0]):
+                b0, b1, b2, a1, a2 = sos[s, 0], sos[s, 1], sos[s, 2], sos[s, 4], sos[s, 5]
+                w0, w1 = z0[s], z1[s]
+                for j in range(width):
+                    x_cur = row[j]
+                    x_new = b0 * x_cur + w0[j]
+                    w0[j] = b1 * x_cur - a1 * x_new + w1[j]
+                    w1[j] = b2 * x_cur - a2 * x_new
+                    row[j] = x_new
         for t0 in range(0, n, _TILE):
             for j0 in range(0, n_sig, _TILE):
                 for j in range(j0, min(j0 + _TILE, n_sig)):
@@ -839,14 +833,30 @@ def _kernels():
                 z1[s, j] = zi[s, 1] * buf[0, j]
         for t in range(n_ext):
             row = buf[t]
-            step(sos, row, z0, z1)
+            for s in range(sos.shape[0]):
+                b0, b1, b2, a1, a2 = sos[s, 0], sos[s, 1], sos[s, 2], sos[s, 4], sos[s, 5]
+                w0, w1 = z0[s], z1[s]
+                for j in range(width):
+                    x_cur = row[j]
+                    x_new = b0 * x_cur + w0[j]
+                    w0[j] = b1 * x_cur - a1 * x_new + w1[j]
+                    w1[j] = b2 * x_cur - a2 * x_new
+                    row[j] = x_new
         for s in range(sos.shape[0]):
             for j in range(width):
                 z0[s, j] = zi[s, 0] * buf[n_ext - 1, j]
                 z1[s, j] = zi[s, 1] * buf[n_ext - 1, j]
         for k in range(n_ext):
             row = buf[n_ext - 1 - k]
-            step(sos, row, z0, z1)
+            for s in range(sos.shape[0]):
+                b0, b1, b2, a1, a2 = sos[s, 0], sos[s, 1], sos[s, 2], sos[s, 4], sos[s, 5]
+                w0, w1 = z0[s], z1[s]
+                for j in range(width):
+                    x_cur = row[j]
+                    x_new = b0 * x_cur + w0[j]
+                    w0[j] = b1 * x_cur - a1 * x_new + w1[j]
+                    w1[j] = b2 * x_cur - a2 * x_new
+                    row[j] = x_new
             for j in range(n_sig):
                 out[j, k] = row[j]
 
