@@ -474,6 +474,8 @@ def run_batch(
         tasks = [(rid, (e.paths[0], rid, float(epoch_s), float(overlap), keep_identifiers),
                   timeout or TIMEOUT_BASE_S + TIMEOUT_S_PER_MB * e.size / 1e6)
                  for rid, e in todo if e.problem is None]  # fmt: skip
+        if tasks:
+            _warm_compiled_loops()
         try:
             if not tasks:
                 pass
@@ -690,6 +692,21 @@ def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
 
 
 # --------------------------------------------------------------------------- executors
+
+
+def _warm_compiled_loops() -> None:
+    """Score a short simulated recording here, before any worker starts.
+
+    The numeric loops are compiled by numba on first use and cached on disk
+    (:mod:`eegpipe._numeric`).  Right after installing, the cache is empty and every
+    worker would compile them on its first file, about 10 s inside that file's time
+    limit; compiled once here, the workers load them from the cache (under a second).
+    """
+    from eegpipe.score import score_recording
+    from eegpipe.simulate import simulate_recording
+
+    rec = simulate_recording("hypsarrhythmia", seed=0, duration_s=20, sfreq=256, artifacts="none")
+    score_recording(rec.to_raw())
 
 
 def _run_local(jobs: int, tasks: list, task_fn: Callable, finished: Callable[[str, dict], None]) -> None:
