@@ -25,7 +25,7 @@ from eegpipe.preprocess import (
     filter_resample,
     survey_channels,
 )
-from eegpipe.spikes import detect_spikes
+from eegpipe.spikes import detect_spikes, muscle_level
 
 #: Default epoch length in seconds (issue 3; BASED pages are 15 s, features use 10 s).
 EPOCH_S = 10.0
@@ -123,13 +123,20 @@ def epoch_grid(segments, epoch_s: float, overlap: float) -> np.ndarray:
     return np.concatenate(out) if out else np.array([])
 
 
-def _survey(rec: Recording) -> tuple[float | None, dict[str, str]]:
-    """Line frequency and bad channels from the first minutes of raw-rate data."""
+def _survey(rec: Recording) -> tuple[float | None, dict[str, str], np.ndarray | None]:
+    """Line frequency, bad channels and the derivations' usual muscle level (for spike
+    detection, :func:`eegpipe.spikes.muscle_level`) from the first minutes of the
+    recording; the level is None when too few channels are usable."""
     seg0, seg1 = rec.segments[0]
     stop = min(seg1, seg0 + SURVEY_S)
     data = _microvolts(rec.raw.get_data(start=round(seg0 * rec.sfreq), stop=round(stop * rec.sfreq),
                                         verbose="error"))  # fmt: skip
-    return survey_channels(data, rec.sfreq, rec.ch_names)
+    line, bad = survey_channels(data, rec.sfreq, rec.ch_names)
+    good = [i for i, c in enumerate(rec.ch_names) if c not in bad]
+    if len(good) < MIN_GOOD_CHANNELS:
+        return line, bad, None
+    y = filter_resample(data[good], rec.sfreq, line_freq=line, work_sfreq=WORK_SFREQ)
+    return line, bad, muscle_level(bipolar(y, [rec.ch_names[i] for i in good])[0], WORK_SFREQ)
 
 
 def _microvolts(volts: np.ndarray) -> np.ndarray:
@@ -153,15 +160,16 @@ def analyse(rec: Recording, *, epoch_s: float = EPOCH_S, overlap: float = 0.0,
         Overlap between epochs, as a fraction (0 = none).
     chunk_s : float
         Seconds processed at once (memory grows with it, not with the recording). The
-        features do not depend on it beyond float32 round-off; the muscle-burst test of
-        spike detection measures its reference level over each chunk, so a different
-        chunk length can keep or drop a borderline spike candidate.
+        results do not depend on it beyond float32 round-off: what depends on more than
+        the EEG around a sample (line frequency, bad channels, the muscle level spike
+        detection compares bursts with) is measured once, over the first
+        :data:`SURVEY_S` seconds.
 
     Returns
     -------
     table : EpochTable
     """
-    line, bad = _survey(rec)
+    line, bad, muscle = _survey(rec)
     good = [c for c in rec.ch_names if c not in bad]
     if len(good) < MIN_GOOD_CHANNELS:
         why = "; ".join(f"{c}: {r}" for c, r in list(bad.items())[:4])
@@ -203,7 +211,7 @@ def analyse(rec: Recording, *, epoch_s: float = EPOCH_S, overlap: float = 0.0,
             kept = bip_y[:, core0: core0 + int(round(n_sec * wf))]
             seconds.append(F.window_rms(kept[None], wf)[0].T)  # (n_seconds, n_deriv)
             second_starts.append(t0 + np.arange(seconds[-1].shape[0]))
-            det = detect_spikes(bip_y, wf).copy()
+            det = detect_spikes(bip_y, wf, muscle_level_uv=muscle).copy()
             det["time_s"] += r0
             n_new = int(det["event"].max()) + 1 if det.size else 0
             det["event"] += n_events  # event ids stay unique across chunks

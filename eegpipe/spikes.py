@@ -106,6 +106,7 @@ def detect_spikes(
     duration_ms: tuple[float, float] = (SPIKE_DURATION_MS[0], SHARP_WAVE_DURATION_MS[1]),
     reject_emg: bool = True,
     reject_rhythmic: bool = True,
+    muscle_level_uv: np.ndarray | None = None,
 ) -> np.ndarray:
     """Detect spikes and sharp waves of either polarity on every derivation.
 
@@ -127,6 +128,10 @@ def detect_spikes(
         Drop peaks in bursts of muscle activity (:data:`EMG_MIN_UV`).
     reject_rhythmic : bool
         Drop peaks that are one wave of a rhythm (:data:`RHYTHM_CORR`).
+    muscle_level_uv : ndarray, shape (n_derivations,), optional
+        Each derivation's usual muscle level (:func:`muscle_level`), when measured
+        elsewhere (over the whole recording, so that pieces of it give the same answer);
+        by default measured over ``data_uv``.
 
     Returns
     -------
@@ -159,7 +164,13 @@ def detect_spikes(
     if x.shape[1] < 2 * int(np.ceil(duration_ms[1] * sfreq / 1e3)) + 3:
         return np.zeros(0, dtype=DETECTION_DTYPE)
     opts = {"min_ratio": min_ratio, "min_sharpness": min_sharpness, "min_contrast": min_contrast,
-            "duration_ms": duration_ms, "min_amplitude_uv": min_amplitude_uv}
+            "duration_ms": duration_ms, "min_amplitude_uv": min_amplitude_uv,
+            "muscle_level": None}
+    if muscle_level_uv is not None:
+        opts["muscle_level"] = np.asarray(muscle_level_uv, dtype=np.float32).reshape(-1)
+        if opts["muscle_level"].shape != (len(x),):
+            raise ValueError(f"muscle_level_uv must hold one value per derivation ({len(x)}), "
+                             f"got shape {np.shape(muscle_level_uv)}")
     skip = {name for name, on in (("emg", reject_emg), ("rhythm", reject_rhythmic)) if not on}
     c, tests = _candidates(x, sfreq, opts, skip)
     idx = _strongest_per_span(np.flatnonzero(np.logical_and.reduce(list(tests.values()))), c)
@@ -316,7 +327,8 @@ def _candidates(x, sfreq, opts: dict, skip=()) -> tuple[dict, dict]:
     todo = np.flatnonzero(np.logical_and.reduce(list(tests.values())))
     costly = {
         "no_step": lambda i: _largest_jump(x, sfreq, ch[i], p[i], dur[i]) <= POP_JUMP * amp[i],
-        "emg": lambda i: ~_muscle(x, sfreq, ch[i], p[i], p[i] - c["dl"][i], p[i] + c["dr"][i]),
+        "emg": lambda i: ~_muscle(x, sfreq, ch[i], p[i], p[i] - c["dl"][i], p[i] + c["dr"][i],
+                                  opts["muscle_level"]),
         "rhythm": lambda i: ~(_rhythmic(x, ch[i], p[i], np.maximum(dur[i], 2)) >= RHYTHM_CORR),
     }
     for name, test in costly.items():
@@ -544,23 +556,53 @@ def _rhythmic(x: np.ndarray, ch: np.ndarray, p: np.ndarray, period: np.ndarray) 
     return np.maximum(score[:5].max(axis=0), score[5:].max(axis=0))
 
 
-def _muscle(x, sfreq, ch, p, start, stop) -> np.ndarray:
-    """True where a peak lies in a burst of muscle activity (see :data:`EMG_MIN_UV`);
-    ``start`` and ``stop`` are the samples of the transient's bases."""
-    if sfreq / 2 <= 1.1 * EMG_BAND_HZ[0] or not len(p):
-        return np.zeros(len(p), dtype=bool)
-    sos = [butter_sos(4, band, kind, float(sfreq))
-           for kind, band in (("highpass", EMG_BAND_HZ[0]), ("bandpass", EMG_REF_BAND_HZ))]
-    # the channel's usual level, from up to 32 stretches of 4 s spread evenly (skipping
-    # the filter's start-up), in 0.25-s blocks
+def muscle_level(data_uv: np.ndarray, sfreq: float) -> np.ndarray:
+    """Each derivation's usual muscle level: the robust SD above 30 Hz of its quieter
+    0.25-s blocks (:data:`EMG_QUIET_PERCENTILE`), from up to 32 stretches of 4 s spread
+    evenly over the data (skipping the filter's start-up).
+
+    Parameters
+    ----------
+    data_uv : ndarray, shape (n_derivations, n_times)
+        EEG in µV as :func:`detect_spikes` takes it.
+    sfreq : float
+        Sampling rate in Hz.
+
+    Returns
+    -------
+    level : ndarray of float32, shape (n_derivations,)
+        µV; what a burst must exceed :data:`EMG_RATIO` times to count as muscle. NaN
+        when the rate is too low to see muscle (Nyquist under 1.1 times 30 Hz).
+
+    Notes
+    -----
+    :func:`eegpipe.pipeline.analyse` measures it once per recording, over the survey
+    stretch, and gives it to every chunk, so that the result does not depend on the
+    chunk length.
+    """
+    x = np.asarray(data_uv, dtype=np.float32)
+    if sfreq / 2 <= 1.1 * EMG_BAND_HZ[0]:
+        return np.full(len(x), np.nan, dtype=np.float32)
+    sos = butter_sos(4, EMG_BAND_HZ[0], "highpass", float(sfreq)).astype(x.dtype)
     starts = np.unique(np.linspace(0, max(x.shape[1] - int(4 * sfreq), 0), 32).astype(int))
     pieces = np.stack([x[:, s : s + int(4 * sfreq)] for s in starts], axis=1)
-    hf = np.abs(sosfilt(sos[0].astype(x.dtype), pieces, axis=-1))
+    hf = np.abs(sosfilt(sos, pieces, axis=-1))
     hf = hf[..., min(int(sfreq / 2), hf.shape[-1] // 2) :]
     quarter = max(hf.shape[-1] // max(int(sfreq / 4), 1), 1)  # 0.25-s blocks
     blocks = median_last(hf[..., : hf.shape[-1] // quarter * quarter].reshape(
         len(x), len(starts), quarter, -1)) / 0.6745
-    usual = percentile_last(blocks.reshape(len(x), -1), EMG_QUIET_PERCENTILE)[ch]  # np.percentile's
+    return percentile_last(blocks.reshape(len(x), -1), EMG_QUIET_PERCENTILE)  # np.percentile's
+
+
+def _muscle(x, sfreq, ch, p, start, stop, level) -> np.ndarray:
+    """True where a peak lies in a burst of muscle activity (see :data:`EMG_MIN_UV`);
+    ``start`` and ``stop`` are the samples of the transient's bases, ``level`` the
+    derivations' :func:`muscle_level` (measured over ``x`` when None)."""
+    if sfreq / 2 <= 1.1 * EMG_BAND_HZ[0] or not len(p):
+        return np.zeros(len(p), dtype=bool)
+    sos = [butter_sos(4, band, kind, float(sfreq))
+           for kind, band in (("highpass", EMG_BAND_HZ[0]), ("bandpass", EMG_REF_BAND_HZ))]
+    usual = (muscle_level(x, sfreq) if level is None else level)[ch]
     # room for the widest transient, the gap and window beside it, and filter edges
     half = int((SHARP_WAVE_DURATION_MS[1] + EMG_GAP_MS + EMG_BESIDE_MS + 200) * sfreq / 1e3)
     seg = x[ch[:, None], np.clip(p[:, None] + np.arange(-half, half + 1), 0, x.shape[1] - 1)]
