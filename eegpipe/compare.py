@@ -19,7 +19,7 @@ not read as relapse.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from os import PathLike
 
@@ -41,6 +41,7 @@ from eegpipe.reference import (
     recording_values,
 )
 from eegpipe.score import ScoreResult, _clean, score_recording
+from eegpipe.state import common_state, describe, epoch_states
 
 STATUSES = ("normalized", "improved", "unchanged", "worsened", "indeterminate")
 #: Verdicts that mean hypsarrhythmia (classic or modified) is present.
@@ -83,7 +84,9 @@ RULE = (
     f"too, the intervals below zero; 'improved' if the index rose by >= {MIN_INDEX_CHANGE} with a family "
     f"other than amplitude rising by >= {MIN_INDEX_CHANGE} too, the intervals above zero; otherwise "
     f"'unchanged' (a change carried by amplitude alone is not counted: voltage follows sleep-wake state, age "
-    f"and electrodes). Checked in this order."
+    f"and electrodes). Checked in this order, on the epochs of the annotated sleep-wake state both "
+    f"recordings share most when their technician's state annotations differ and that state has "
+    f"{MIN_CLEAN_EPOCHS} clean epochs in each, else on all clean epochs."
 )
 
 
@@ -114,6 +117,9 @@ class Timepoint:
         ``overall``, ``families``, ``features`` (floats) and ``overall_ci``.
     boot : dict
         Bootstrap resamples of the values and indices (arrays of length ``n_boot``).
+    states : ndarray of str or None
+        Sleep-wake state of each row of ``table`` from the file's state annotations
+        (:func:`eegpipe.state.epoch_states`); None when the file has none.
     """
 
     file: str
@@ -128,6 +134,8 @@ class Timepoint:
     boot: dict = field(default_factory=dict, repr=False)
     _subject: str | None = field(default=None, repr=False)
     band_note: str | None = None
+    states: np.ndarray | None = field(default=None, repr=False)
+    _placement: tuple | None = field(default=None, repr=False)
 
     @property
     def comparable(self) -> bool:
@@ -217,9 +225,12 @@ def _score(source: str | PathLike, epoch_s: float) -> Timepoint:
         return Timepoint(file=res.file, score=res, table=comparison_table(_EMPTY))
     res = score_recording(rec, epoch_s=epoch_s, keep_epochs=True)
     table = comparison_table(res.epochs if res.epochs is not None else _EMPTY)
+    ann = rec.annotations
+    states = epoch_states(zip(ann.onset - rec.raw.first_time, ann.duration, ann.description, strict=True),
+                          table["start_s"].to_numpy(float), epoch_s, float(rec.raw.times[-1]))  # fmt: skip
     return Timepoint(file=res.file, score=res, table=table, meas_date=rec.meas_date,
                      age_months=rec.age_months, age_source="header" if rec.age_months is not None else None,
-                     _subject=_subject_key(rec.subject))  # fmt: skip
+                     _subject=_subject_key(rec.subject), states=states if any(states) else None)  # fmt: skip
 
 
 _EMPTY = pd.DataFrame(columns=["start_s", "end_s", "excluded", "attenuated_s", "spike_events_per_min",
@@ -236,6 +247,7 @@ def _subject_key(subject) -> str | None:
 
 def _place(tp: Timepoint, ref: Reference, n_boot: int, seed) -> None:
     """Pooled values, index and bootstrap resamples of a timepoint (in place)."""
+    tp._placement = (ref, n_boot, seed)
     tp.values = recording_values(tp.table)
     if not tp.comparable:
         return
@@ -303,7 +315,11 @@ class Comparison:
         Per family: index before and after, change with interval, effect size, and
         each feature's change in its unit.
     notes : list of str
-        Age-band and data-quality remarks.
+        Age-band, sleep-wake state and data-quality remarks.
+    state : str or None
+        The annotated state (:data:`eegpipe.state.STATES`) the comparison was restricted
+        to, when the recordings' state annotations differed; ``pre`` and ``post`` then
+        hold only those epochs.
     """
 
     pre: Timepoint
@@ -313,6 +329,7 @@ class Comparison:
     change: dict
     families: dict
     notes: list[str] = field(default_factory=list)
+    state: str | None = None
 
     @property
     def days_between(self) -> float | None:
@@ -332,7 +349,8 @@ class Comparison:
             ``status``, ``rule``, ``reasons``, ``pre`` and ``post`` (score objects as
             ``eegpipe score --format json`` prints them), ``days_between``,
             ``age_months``, ``normalization_index`` (``pre``, ``post``, ``change``),
-            ``families``, ``clean_epochs``, ``notes``, ``eegpipe_version``.
+            ``families``, ``clean_epochs``, ``compared_state`` (the annotated sleep-wake
+            state both were restricted to, or null), ``notes``, ``eegpipe_version``.
         """
         return _clean({
             "status": self.status, "rule": RULE, "reasons": self.reasons,
@@ -343,7 +361,7 @@ class Comparison:
                                     "change": self.change},
             "families": self.families,
             "clean_epochs": {"pre": len(self.pre.table), "post": len(self.post.table)},
-            "notes": self.notes, "eegpipe_version": __version__,
+            "compared_state": self.state, "notes": self.notes, "eegpipe_version": __version__,
         })  # fmt: skip
 
 
@@ -480,11 +498,38 @@ def compare_timepoints(pre: Timepoint, post: Timepoint) -> Comparison:
     if not (pre.comparable and post.comparable):
         status, reasons = decide_status(pre, post, nan)
         return Comparison(pre, post, status, reasons, nan, {}, notes)
+    pre, post, matched = _same_state(pre, post, notes)
     d = post.boot["index"]["overall"] - pre.boot["index"]["overall"]
     lo, hi = _ci(d)
     change = {"value": post.index["overall"] - pre.index["overall"], "ci_low": lo, "ci_high": hi}
     status, reasons = decide_status(pre, post, change)
-    return Comparison(pre, post, status, reasons, change, _families(pre, post), notes)
+    return Comparison(pre, post, status, reasons, change, _families(pre, post), notes, matched)
+
+
+def _same_state(pre: Timepoint, post: Timepoint, notes: list[str]):
+    """The two timepoints restricted to the annotated sleep-wake state they share, when
+    their annotated states differ and one state has :data:`MIN_CLEAN_EPOCHS` epochs in
+    both (voltage and synchrony follow the state: Gibbs & Gibbs 1952, Mytinger 2018);
+    else unchanged. Appends what was done to ``notes``. Returns (pre, post, state or None)."""
+    if pre.states is None or post.states is None:
+        return pre, post, None
+    if len((set(pre.states) | set(post.states)) - {""}) == 1:  # one state annotated in both
+        return pre, post, None
+    state = common_state(pre.states, post.states, MIN_CLEAN_EPOCHS)
+    found = f"annotated states (clean epochs): earlier {describe(pre.states)}; later {describe(post.states)}"
+    if state is None:
+        notes.append(f"{found}; no state has {MIN_CLEAN_EPOCHS} clean epochs in both, so all epochs are "
+                     f"compared: voltage and synchrony differ between sleep and wakefulness")  # fmt: skip
+        return pre, post, None
+    out = []
+    for tp in (pre, post):
+        keep = tp.states == state
+        sub = replace(tp, table=tp.table.loc[keep].reset_index(drop=True), states=tp.states[keep])
+        _place(sub, *tp._placement)
+        out.append(sub)
+    notes.append(f"{found}; compared on the epochs annotated {state} in both ({len(out[0].table)} and "
+                 f"{len(out[1].table)}), as voltage and synchrony follow the sleep-wake state")  # fmt: skip
+    return out[0], out[1], state
 
 
 def compare(pre: str | PathLike, post: str | PathLike, *, age_months: tuple | float | None = None,

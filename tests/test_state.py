@@ -1,0 +1,74 @@
+"""Sleep-wake state from the technician's annotations, and state-matched comparison."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from eegpipe.cli import main
+from eegpipe.compare import compare
+from eegpipe.simulate._edf import write_edf
+from eegpipe.simulate._plan import make_plan
+from eegpipe.state import common_state, epoch_states, state_of_text
+
+TRUE_STATE = {"awake": "awake", "nrem": "asleep", "rem": "rem"}
+
+
+@pytest.mark.parametrize(("text", "state"), [
+    ("Awake", "awake"), ("awake, crying", "awake"), ("Eyes closed", "awake"), ("W", "awake"),
+    ("Sleep stage W", "awake"), ("Asleep", "asleep"), ("Quiet sleep", "asleep"), ("N2", "asleep"),
+    ("Sleep stage 3", "asleep"), ("Drowsy", "asleep"), ("REM", "rem"), ("Active sleep", "rem"),
+    ("Sleep stage R", "rem"), ("Sleep stage ?", ""), ("Movement time", ""), ("Photic 3 Hz", ""),
+    ("Remarks: Fp1 re-gelled", ""), ("Spasm", ""), ("R", ""),
+])  # fmt: skip
+def test_state_words_of_technicians_and_hypnograms(text, state):
+    assert state_of_text(text) == state
+
+
+def test_marks_hold_until_the_next_and_spans_hold_their_length():
+    marks = [(0.0, 0.0, "Awake"), (25.0, 0.0, "Photic 3 Hz"), (35.0, 0.0, "Asleep"),
+             (60.0, 20.0, "Sleep stage R")]  # fmt: skip
+    got = epoch_states(marks, np.arange(0.0, 100.0, 10.0), 10.0, 100.0)
+    # the photic mark does not end wakefulness; 30-40 s is half awake, half asleep (first
+    # state wins a tie); the REM span ends at 80 s and nothing is annotated after it
+    assert got.tolist() == ["awake", "awake", "awake", "awake", "asleep", "asleep", "rem", "rem", "", ""]
+    assert common_state(got, got[:6], 2) == "awake" and common_state(got, got[4:6], 3) is None
+    assert epoch_states([(0.0, 0.0, "Movement")], np.arange(0.0, 30.0, 10.0), 10.0, 30.0).tolist() == [""] * 3
+
+
+def _recording(path, seed, sleep_bias, annotate):
+    """One infant's slow modified hypsarrhythmia at fixed voltage; the state marks, when
+    asked for, at each state's onset as a technician sets them."""
+    plan = make_plan(seed, label="modified_hypsarrhythmia", subtypes=["slow_no_spikes"], severity=0.7,
+                     duration_s=240, sfreq=256, subject_gain=1.0, sleep_bias=sleep_bias)  # fmt: skip
+    plan.annotations = [(on, 0.0, {"awake": "Awake", "nrem": "Quiet sleep", "rem": "REM"}[s])
+                        for on, _, s in plan.states] if annotate else []  # fmt: skip
+    write_edf(plan, path, sidecar=False)
+    return path, plan
+
+
+def test_comparison_is_restricted_to_the_state_both_recordings_share(tmp_path, capsys):
+    # baseline in NREM then REM; follow-up in NREM then awake (seeds 901, 902)
+    (pre, pre_plan), (post, post_plan) = (_recording(tmp_path / f"{n}.edf", s, b, True)
+                                          for n, s, b in (("pre", 901, 1.0), ("post", 902, 0.5)))  # fmt: skip
+    assert {s for *_, s in pre_plan.states} != {s for *_, s in post_plan.states}
+    c = compare(pre, post, n_boot=200)
+    assert c.state == "asleep"
+    for tp, plan in ((c.pre, pre_plan), (c.post, post_plan)):
+        assert len(tp.table) >= 6 and set(tp.states) == {"asleep"}
+        # every compared epoch lies in the simulated NREM stretches
+        truth = [next(TRUE_STATE[s] for on, d, s in plan.states if on <= t + 5 < on + d)
+                 for t in tp.table["start_s"]]  # fmt: skip
+        assert set(truth) == {"asleep"}
+    assert any("compared on the epochs annotated asleep in both" in n for n in c.notes)
+    # the same recordings without state annotations: every clean epoch is compared
+    bare = [_recording(tmp_path / f"{n}_bare.edf", s, b, False)[0]
+            for n, s, b in (("pre", 901, 1.0), ("post", 902, 0.5))]  # fmt: skip
+    b = compare(*bare, n_boot=200)
+    assert b.state is None and b.pre.states is None
+    assert len(b.post.table) > len(c.post.table) and len(b.pre.table) > len(c.pre.table)
+    assert main(["compare", str(pre), str(post), "--format", "json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["compared_state"] == "asleep" and d["clean_epochs"]["post"] == len(c.post.table)
