@@ -31,6 +31,7 @@ def plot_page(
     shaded: Sequence[tuple[float, float]] = (),
     out: str | Path | None = None,
     dpi: int = 100,
+    ax=None,
 ):
     """Draw one page of EEG at a clinical sensitivity.
 
@@ -56,10 +57,13 @@ def plot_page(
         Save the figure there (PNG) and close it; otherwise return it open.
     dpi : int
         Resolution of the saved PNG.
+    ax : matplotlib.axes.Axes or None
+        Draw into these axes (e.g. one of two pages side by side); a new figure by default.
 
     Returns
     -------
     fig : matplotlib.figure.Figure
+        The new figure, or the one ``ax`` belongs to.
     """
     import matplotlib
 
@@ -70,7 +74,11 @@ def plot_page(
     n_ch, n = data_uv.shape
     spacing = sensitivity_uv_per_mm * TRACE_SPACING_MM
     t = start_s + np.arange(n) / sfreq
-    fig, ax = plt.subplots(figsize=(12, 0.42 * n_ch + 1.2))
+    own = ax is None
+    if own:
+        fig, ax = plt.subplots(figsize=(12, 0.42 * n_ch + 1.2))
+    else:
+        fig = ax.figure
     offsets = spacing * np.arange(n_ch)
     # negative up: plot -x, so a surface-negative spike points upwards
     centred = data_uv - np.median(data_uv, axis=1, keepdims=True)
@@ -97,7 +105,8 @@ def plot_page(
         ax.spines[side].set_visible(False)
     if title:
         ax.set_title(title, fontsize=10, loc="left")
-    fig.tight_layout()
+    if own:
+        fig.tight_layout()
     if out is not None:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(out, dpi=dpi)
