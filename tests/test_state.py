@@ -12,6 +12,7 @@ from eegpipe.compare import compare
 from eegpipe.simulate._edf import write_edf
 from eegpipe.simulate._plan import make_plan
 from eegpipe.state import common_state, epoch_states, state_of_text
+from tests.conftest import REAL_EDF
 
 TRUE_STATE = {"awake": "awake", "nrem": "asleep", "rem": "rem"}
 
@@ -72,3 +73,21 @@ def test_comparison_is_restricted_to_the_state_both_recordings_share(tmp_path, c
     assert main(["compare", str(pre), str(post), "--format", "json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["compared_state"] == "asleep" and d["clean_epochs"]["post"] == len(c.post.table)
+
+
+def test_a_real_hypnogram_maps_to_states():
+    """The Sleep-EDF hypnogram (annotation-only EDF+, stages as 30-s multiples): every
+    stage word is read, and the epochs' states add up to the scored durations."""
+    import mne
+
+    ann = mne.read_annotations(REAL_EDF / "sleepedf_SC4001EC-Hypnogram.edf")
+    words = {t: state_of_text(t) for t in set(ann.description)}
+    assert words == {"Sleep stage W": "awake", "Sleep stage 1": "asleep", "Sleep stage 2": "asleep",
+                     "Sleep stage 3": "asleep", "Sleep stage 4": "asleep", "Sleep stage R": "rem",
+                     "Sleep stage ?": ""}  # fmt: skip
+    end = float(ann.onset[-1] + ann.duration[-1])
+    states = epoch_states(zip(ann.onset, ann.duration, ann.description, strict=True),
+                          np.arange(0.0, end, 30.0), 30.0, end)  # fmt: skip
+    for state in ("awake", "asleep", "rem"):
+        scored = sum(d for d, t in zip(ann.duration, ann.description, strict=True) if words[t] == state)
+        assert np.sum(states == state) * 30.0 == pytest.approx(scored)
