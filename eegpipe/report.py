@@ -560,6 +560,9 @@ def _quality_html(tp: Timepoint, v: _Views) -> str:
             ("missing 10-20 channels", ", ".join(q.get("missing_channels") or []) or "none"),
             ("mains frequency", f"{_fmt(q.get('line_freq_hz'), 0)} Hz" if q.get("line_freq_hz") else "none found"),
             ("sleep-like share (delta >= 60%)", _fmt(q.get("sleep_like_share"))),
+            ("annotated sleep-wake state (clean epochs)",
+             ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in q["annotated_states"].items() if n)
+             if q.get("annotated_states") else "no state annotations in the file"),
             ("sampling rate", f"{_fmt(q.get('sfreq_hz'), 0)} Hz")]  # fmt: skip
     if v.table is not None and v.table.exclude.any():
         why = pd.Series([r.split("; ")[0].split(" (")[0].split(" on ")[0]

@@ -22,6 +22,7 @@ from eegpipe.io import Recording, load_recording
 from eegpipe.model import DEFAULT_MODEL, MODEL_FILE, combine, load_model, model_output, resolve_model
 from eegpipe.pipeline import EPOCH_S, EpochTable, TooLittleEEG, analyse
 from eegpipe.rules import decide
+from eegpipe.state import STATES, epoch_states
 from eegpipe.summary import summarize
 from eegpipe.table import epoch_frame, recording_features
 
@@ -160,6 +161,9 @@ def score_recording(
         "duration_s": round(rec.duration_s, 3),
         "sfreq_hz": rec.sfreq,
     }
+    states = _annotated_states(rec, table)
+    if states is not None:
+        quality["annotated_states"] = states
     result = ScoreResult(
         file=rec.source, verdict=v.verdict, probability=v.probability,
         based_grade=v.based_grade, subtypes=v.subtypes, quality=quality,
@@ -182,6 +186,18 @@ def score_recording(
     if figures_dir is not None and result.most_abnormal_epochs:
         result.figure = str(_page_figure(rec, table, result, Path(figures_dir)))
     return result
+
+
+def _annotated_states(rec: Recording, table: EpochTable) -> dict | None:
+    """Clean epochs per sleep-wake state the technician annotated (:mod:`eegpipe.state`),
+    or None when the file marks no state."""
+    ann = rec.annotations
+    clean = table.start_s[~table.exclude]
+    marks = zip(ann.onset - rec.raw.first_time, ann.duration, ann.description, strict=True)
+    states = epoch_states(marks, clean, table.epoch_s, rec.duration_s)
+    if not any(states):
+        return None
+    return {("not_annotated" if s == "" else s): int(np.sum(states == s)) for s in (*STATES, "")}
 
 
 @functools.lru_cache(maxsize=4)

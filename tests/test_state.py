@@ -91,3 +91,18 @@ def test_a_real_hypnogram_maps_to_states():
     for state in ("awake", "asleep", "rem"):
         scored = sum(d for d, t in zip(ann.duration, ann.description, strict=True) if words[t] == state)
         assert np.sum(states == state) * 30.0 == pytest.approx(scored)
+
+
+def test_score_reports_the_annotated_states_of_its_clean_epochs():
+    from eegpipe.score import score_recording
+    from tests.conftest import REPO
+
+    day30 = REPO / "sample_edf" / "series" / "series105_responder_1_day30.edf"
+    truth = json.loads(day30.with_suffix(".json").read_text())
+    q = score_recording(day30).quality
+    # the technician marked "Awake" at 4 s and "Asleep" at 110 s; both states were recorded
+    assert {a["description"] for a in truth["annotations"]} >= {"Awake", "Asleep"}
+    assert q["annotated_states"]["awake"] > 0 and q["annotated_states"]["asleep"] > 0
+    assert sum(q["annotated_states"].values()) == q["epochs"] - q["excluded_epochs"]
+    unmarked = REPO / "sample_edf" / "hypsarrhythmia_6mo.edf"
+    assert "annotated_states" not in score_recording(unmarked).quality
