@@ -41,7 +41,7 @@ from eegpipe.reference import (
     recording_values,
 )
 from eegpipe.score import ScoreResult, _clean, score_recording
-from eegpipe.state import common_state, describe, epoch_states
+from eegpipe.state import common_state, describe, epoch_states, recording_marks
 from eegpipe.status import (  # noqa: F401 - the rule's names, re-exported
     ABNORMAL_VERDICTS,
     CI_LEVEL,
@@ -193,9 +193,7 @@ def _score(source: str | PathLike, epoch_s: float) -> Timepoint:
         return Timepoint(file=res.file, score=res, table=comparison_table(_EMPTY))
     res = score_recording(rec, epoch_s=epoch_s, keep_epochs=True)
     table = comparison_table(res.epochs if res.epochs is not None else _EMPTY)
-    ann = rec.annotations
-    states = epoch_states(zip(ann.onset - rec.raw.first_time, ann.duration, ann.description, strict=True),
-                          table["start_s"].to_numpy(float), epoch_s, float(rec.raw.times[-1]))  # fmt: skip
+    states = epoch_states(recording_marks(rec.raw), table["start_s"].to_numpy(float), epoch_s, rec.duration_s)
     return Timepoint(file=res.file, score=res, table=table, meas_date=rec.meas_date,
                      age_months=rec.age_months, age_source="header" if rec.age_months is not None else None,
                      _subject=_subject_key(rec.subject), states=states if any(states) else None)  # fmt: skip

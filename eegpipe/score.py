@@ -22,7 +22,7 @@ from eegpipe.io import Recording, load_recording
 from eegpipe.model import DEFAULT_MODEL, MODEL_FILE, combine, load_model, model_output, resolve_model
 from eegpipe.pipeline import EPOCH_S, EpochTable, TooLittleEEG, analyse
 from eegpipe.rules import decide
-from eegpipe.state import STATES, epoch_states
+from eegpipe.state import STATES, epoch_states, recording_marks
 from eegpipe.summary import summarize
 from eegpipe.table import epoch_frame, recording_features
 
@@ -191,10 +191,7 @@ def score_recording(
 def _annotated_states(rec: Recording, table: EpochTable) -> dict | None:
     """Clean epochs per sleep-wake state the technician annotated (:mod:`eegpipe.state`),
     or None when the file marks no state."""
-    ann = rec.annotations
-    clean = table.start_s[~table.exclude]
-    marks = zip(ann.onset - rec.raw.first_time, ann.duration, ann.description, strict=True)
-    states = epoch_states(marks, clean, table.epoch_s, rec.duration_s)
+    states = epoch_states(recording_marks(rec.raw), table.start_s[~table.exclude], table.epoch_s, rec.duration_s)
     if not any(states):
         return None
     return {("not_annotated" if s == "" else s): int(np.sum(states == s)) for s in (*STATES, "")}

@@ -67,6 +67,23 @@ def state_of_text(text: str) -> str:
     return ""
 
 
+def recording_marks(raw) -> list[tuple[float, float, str]]:
+    """A loaded recording's annotations as (onset_s, duration_s, text), onsets in seconds
+    from its first sample, as :func:`epoch_states` takes them.
+
+    Parameters
+    ----------
+    raw : mne.io.BaseRaw
+        The recording (``Recording.raw``).
+
+    Returns
+    -------
+    marks : list of (float, float, str)
+    """
+    ann = raw.annotations
+    return list(zip(ann.onset - raw.first_time, ann.duration, ann.description, strict=True))
+
+
 def epoch_states(annotations: Iterable[tuple[float, float, str]], starts: np.ndarray, epoch_s: float,
                  end_s: float) -> np.ndarray:  # fmt: skip
     """The annotated state of each epoch.
