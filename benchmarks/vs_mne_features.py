@@ -75,12 +75,7 @@ def eegpipe_set(X, sfreq):
     """eegpipe's epoch features that mne-features has an equivalent of, vectorised."""
     from eegpipe import features as F
 
-    freqs, psd = F.power_spectrum(X, sfreq)
-    out = F.band_powers(freqs, psd)
-    out["spectral_entropy"] = F.spectral_entropy(freqs, psd)
-    out["spectral_edge_hz"] = F.spectral_edge(freqs, psd)
-    out["aperiodic_exponent"] = F.aperiodic_exponent(freqs, psd)
-    out["peak_frequency_hz"] = F.peak_frequency(freqs, psd)
+    out = F.spectral_features(*F.power_spectrum(X, sfreq))  # as the pipeline computes them
     out.update(F.amplitude_features(X, sfreq))
     return out
 

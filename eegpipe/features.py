@@ -204,6 +204,28 @@ def spectral_entropy(freqs: np.ndarray, psd: np.ndarray) -> np.ndarray:
     return h / np.log(m.sum())
 
 
+def spectral_features(freqs: np.ndarray, psd: np.ndarray) -> dict[str, np.ndarray]:
+    """Every per-channel feature of a spectrum that eegpipe scores with.
+
+    Parameters
+    ----------
+    freqs, psd : ndarray
+        From :func:`power_spectrum`.
+
+    Returns
+    -------
+    features : dict of str to ndarray
+        :func:`band_powers`, then ``peak_frequency_hz``, ``spectral_edge_hz``,
+        ``aperiodic_exponent`` and ``spectral_entropy``.
+    """
+    out = band_powers(freqs, psd)
+    out["peak_frequency_hz"] = peak_frequency(freqs, psd)
+    out["spectral_edge_hz"] = spectral_edge(freqs, psd)
+    out["aperiodic_exponent"] = aperiodic_exponent(freqs, psd)
+    out["spectral_entropy"] = spectral_entropy(freqs, psd)
+    return out
+
+
 def permutation_entropy(epochs: np.ndarray, sfreq: float, order: int = PERMUTATION_ORDER,
                         lag_s: float = 1 / 64) -> np.ndarray:  # fmt: skip
     """Normalised permutation entropy (0-1) of ordinal patterns (Bandt & Pompe 2002).

@@ -227,12 +227,7 @@ def _measure(ref_epochs, bip_epochs, sf, ch_names, pair_idx) -> dict:
     """All per-epoch features of one chunk."""
     marks = mark_artifacts(ref_epochs, sf, ch_names)
     avg = average_reference(ref_epochs, None)
-    freqs, psd = F.power_spectrum(avg, sf)
-    chan = F.band_powers(freqs, psd)
-    chan["peak_frequency_hz"] = F.peak_frequency(freqs, psd)
-    chan["spectral_edge_hz"] = F.spectral_edge(freqs, psd)
-    chan["aperiodic_exponent"] = F.aperiodic_exponent(freqs, psd)
-    chan["spectral_entropy"] = F.spectral_entropy(freqs, psd)
+    chan = F.spectral_features(*F.power_spectrum(avg, sf))
     chan["permutation_entropy"] = F.permutation_entropy(avg, sf)
     bip = F.amplitude_features(bip_epochs, sf)
     delta = F.band_filter(avg, sf, (0.5, 4.0))
