@@ -47,6 +47,7 @@ from eegpipe.status import (  # noqa: F401 - the rule's names, re-exported
     CI_LEVEL,
     MIN_INDEX_CHANGE,
     NORMALIZED_INDEX,
+    NORMALIZED_MAX_GRADE,
     RULE,
     SPIKE_RESOLUTION,
     STATUSES,
@@ -113,8 +114,10 @@ class Timepoint:
 
     @property
     def is_normal(self) -> bool:
-        """Normal verdict and overall index at least :data:`NORMALIZED_INDEX`."""
+        """Normal verdict, no spike focus (grade <= :data:`NORMALIZED_MAX_GRADE`) and overall
+        index at least :data:`NORMALIZED_INDEX`."""
         return self.comparable and self.score.verdict == "normal" and \
+            (self.score.based_grade or 0) <= NORMALIZED_MAX_GRADE and \
             self.index["overall"] >= NORMALIZED_INDEX  # fmt: skip
 
     def index_dict(self) -> dict:

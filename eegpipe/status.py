@@ -27,6 +27,12 @@ ABNORMAL_VERDICTS = ("hypsarrhythmia", "modified_hypsarrhythmia")
 #: series (seeds 6100-6199), where every responder's normal follow-up read 1.00 and no
 #: partial responder's last recording more than 0.72.
 NORMALIZED_INDEX = 0.9
+#: A normalized EEG also has no spike focus and no background abnormality: BASED-like
+#: grade at most this (0 = normal, Mytinger et al. 2015/2021).  Epileptiform discharges
+#: still present a month after ACTH predict relapse (Hayashi et al., Brain Dev 2016), so a
+#: follow-up that keeps a spike focus is 'improved', never 'normalized', however normal
+#: its background and index.
+NORMALIZED_MAX_GRADE = 0
 #: Smallest change of the overall index that counts as improvement or worsening (its
 #: confidence interval must also exclude zero): three standard deviations of the change
 #: between an unchanged infant's first and last recording (the smallest detectable
@@ -48,10 +54,11 @@ CI_LEVEL = 0.95
 
 RULE = (
     f"'indeterminate' if either recording has no verdict or fewer than {MIN_CLEAN_EPOCHS} clean epochs; "
-    f"else 'normalized' if the later recording is normal (verdict normal and overall index >= "
-    f"{NORMALIZED_INDEX}) and the earlier was not; 'unchanged' if both are normal; 'improved' if the "
-    f"spikes-and-multifocality index rose by >= {SPIKE_RESOLUTION} with its {CI_LEVEL:.0%} interval above zero, "
-    f"or the verdict went from hypsarrhythmia (classic or modified) to normal while the index stays below "
+    f"else 'normalized' if the later recording is normal (verdict normal, BASED-like grade "
+    f"{NORMALIZED_MAX_GRADE}: no spike focus, and overall index >= {NORMALIZED_INDEX}) and the earlier was not; "
+    f"'unchanged' if both are normal; 'improved' if the spikes-and-multifocality index rose by >= "
+    f"{SPIKE_RESOLUTION} with its {CI_LEVEL:.0%} interval above zero, or the verdict went from hypsarrhythmia "
+    f"(classic or modified) to normal while a spike focus remains or the index stays below "
     f"{NORMALIZED_INDEX}; 'worsened' if the earlier recording was normal and the later is not, or the overall "
     f"index fell by >= {MIN_INDEX_CHANGE} with a family other than amplitude falling by >= {MIN_INDEX_CHANGE} "
     f"too, the intervals below zero; 'improved' if the index rose by >= {MIN_INDEX_CHANGE} with a family "
@@ -97,6 +104,15 @@ def _moved_beyond_amplitude(pre: Timepoint, post: Timepoint, sign: float) -> lis
     return moved
 
 
+def _discharges_remain(tp: Timepoint) -> str:
+    """Why a recording still has epileptiform discharges (grade above
+    :data:`NORMALIZED_MAX_GRADE`), or an empty string."""
+    grade = tp.score.based_grade
+    if grade is None or grade <= NORMALIZED_MAX_GRADE or not tp.comparable:
+        return ""
+    return f"epileptiform discharges remain (grade {grade}: {'; '.join(tp.score.reasons[:1])})"
+
+
 def decide_status(pre: Timepoint, post: Timepoint, change: dict) -> tuple[str, list[str]]:
     """Status of a step from an earlier to a later recording (the rule in :data:`RULE`).
 
@@ -130,15 +146,19 @@ def decide_status(pre: Timepoint, post: Timepoint, change: dict) -> tuple[str, l
         return "unchanged", ["both recordings are normal", *desc]
     e0, e1 = pre.index["families"]["spikes"], post.index["families"]["spikes"]
     elo, ehi = _ci(post.boot["index"]["families"]["spikes"] - pre.boot["index"]["families"]["spikes"])
+    remain = _discharges_remain(post)
     if not pre.is_normal and np.isfinite(e1 - e0) and e1 - e0 >= SPIKE_RESOLUTION and elo > 0:
         # judged on the discharges first (BASED; Hayashi 2016), whatever the background does
-        return "improved", [f"the epileptiform activity resolved: spikes-and-multifocality index {e0:.2f} -> "
+        still = f"but {remain}" if remain else "while the EEG is still abnormal"
+        return "improved", [f"the epileptiform activity receded: spikes-and-multifocality index {e0:.2f} -> "
                             f"{e1:.2f}, change {e1 - e0:+.2f} ({CI_LEVEL:.0%} CI {elo:+.2f} to {ehi:+.2f}), "
-                            f"while the EEG is still abnormal", *desc]  # fmt: skip
+                            f"{still}", *desc]  # fmt: skip
     if post.score.verdict == "normal" and pre.score.verdict in ABNORMAL_VERDICTS:
+        left = [remain] if remain else []
+        if post.index["overall"] < NORMALIZED_INDEX:
+            left.append(f"the index {post.index['overall']:.2f} is still below the normal range ({NORMALIZED_INDEX})")
         return "improved", [f"the scorer no longer finds hypsarrhythmia (verdict {pre.score.verdict} -> normal), "
-                            f"but the index {post.index['overall']:.2f} is still below the normal range "
-                            f"({NORMALIZED_INDEX})", *desc]  # fmt: skip
+                            f"but {' and '.join(left)}", *desc]  # fmt: skip
     became_abnormal = pre.is_normal and not post.is_normal
     if hi < 0 and (v <= -MIN_INDEX_CHANGE or became_abnormal):
         moved = _moved_beyond_amplitude(pre, post, -1.0)
