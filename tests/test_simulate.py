@@ -312,6 +312,30 @@ def test_partial_and_non_responders_stay_abnormal(tmp_path):
         sev = [t["severity"] for t in truths]
         if response == "partial":  # better, but never below the mildest abnormal severity
             assert sev[0] > sev[1] >= sev[2] >= SEVERITY_RANGE[0]
+        partial = [t["treatment"].get("partial_response") for t in truths]
+        assert partial[0] is None and (partial[1]["recovery"] > 0.5 if response == "partial" else
+                                       partial[1] is None)  # fmt: skip
+
+
+def test_a_partial_responder_reorganizes_but_keeps_slow_waves_and_a_focus(tmp_path):
+    # asleep throughout, so state cannot explain the change: the slow waves of the two
+    # hemispheres move together again (normal sleep is bilaterally synchronous), high-
+    # voltage slow activity persists and discharges keep coming from one focus
+    kw = {"seed": 52, "duration_s": 60, "sfreq": 256, "sleep_bias": 1.0, "artifacts": "none"}
+    measured = {}
+    for response in ("partial", "non_responder"):
+        paths = simulate_series(tmp_path / response, response, **kw)
+        measured[response] = [(M.interhemispheric_correlation(t["eeg_channels_standard"], eeg, sf),
+                               M.high_voltage_uv(t["eeg_channels_standard"], eeg, sf), t)
+                              for t, eeg, sf in map(_load, paths)]  # fmt: skip
+    (sync0, _, _), _, (sync2, volt2, last) = measured["partial"]
+    assert sync2 > sync0 + 0.2
+    assert volt2 > 200  # still high-voltage: improved, not normal
+    focus = last["treatment"]["partial_response"]["focus_channel"]
+    spikes = [s for s in last["spikes"] if s["pattern"] == "consistent_focus"]
+    assert len(spikes) >= 3 and np.mean([s["focus_channel"] == focus for s in spikes]) > 0.8
+    non = [s for s, _, _ in measured["non_responder"]]
+    assert max(non) - min(non) < 0.2
 
 
 # -- interface ---------------------------------------------------------------------------

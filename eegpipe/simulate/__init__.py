@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from eegpipe.montage import CHANNELS_1020
 from eegpipe.simulate._artifacts import ARTIFACT_KINDS
 from eegpipe.simulate._edf import SIMULATOR_VERSION, channel_labels, truth, write_edf
 from eegpipe.simulate._params import CHANNEL_STYLES, LABELS, SESSION_GAIN_LOG_SD, SEVERITY_RANGE, SUBTYPES
@@ -206,8 +207,11 @@ def simulate_series(
     """Simulate one infant recorded at baseline and after treatment.
 
     Responders normalize (the clinical case in domain.md: EEG completely normal one and
-    six months after ACTH and B12); partial responders improve but stay abnormal (their
-    follow-ups keep a severity inside ``SEVERITY_RANGE``); non-responders do not change.
+    six months after ACTH and B12); partial responders improve but stay abnormal: their
+    follow-ups keep high-voltage slow activity with a severity inside ``SEVERITY_RANGE``,
+    the background reorganizes by as much as the severity fell, and discharges keep coming
+    from one focus (hypsarrhythmia resolving into focal discharges, Hayashi et al. 2016;
+    ``treatment.partial_response`` in the sidecar); non-responders do not change.
     The infant keeps one overall voltage across the series, varied a little by session
     (``SESSION_GAIN_LOG_SD``).
     With B12 in the therapy, the first follow-up shows tremor and myoclonic jerk
@@ -247,9 +251,12 @@ def simulate_series(
     fixed.update(options)
     gain_rng = np.random.default_rng([seed, 8])  # the infant's voltage varies a little by session
     infant_gain = base.components["subject_gain"]
+    # a partial responder keeps one focus: the baseline's consistent focus, else any
+    focus = base.components.get("focus_channel") or str(np.random.default_rng([seed, 10]).choice(
+        [n for n in CHANNELS_1020 if not n.endswith("z")]))  # fmt: skip
     paths = []
     for i, days in enumerate(timepoints_days):
-        label, subtypes, severity = baseline_label, list(base.subtypes), sev0
+        label, subtypes, severity, partial = baseline_label, list(base.subtypes), sev0, None
         if days > 0 and response == "responder":
             label, subtypes, severity = "normal", [], None
         elif days > 0 and response == "partial":
@@ -258,6 +265,9 @@ def simulate_series(
             # Improved but still abnormal: severity falls to 45 %, then 30 %, never below
             # the mildest abnormal severity (an EEG below that range is not abnormal).
             severity = max(SEVERITY_RANGE[0], sev0 * (0.45 if i == 1 else 0.3))
+            # ... the background reorganizes by as much as the severity fell, and
+            # discharges keep coming from one focus (see _plan._partial_response)
+            partial = {"recovery": round(1.0 - severity / sev0, 3), "focus_channel": focus}
         elif days > 0:
             severity = min(1.0, sev0 * rng.uniform(0.9, 1.1))
         involuntary = 0.0
@@ -266,11 +276,13 @@ def simulate_series(
         tp = "baseline" if days == 0 else f"{days} days"
         treatment = {"series_id": f"series-{seed}", "therapy": therapy, "response": response,
                      "timepoint": tp, "days_after_treatment_start": days, "index": i}  # fmt: skip
+        if partial:
+            treatment["partial_response"] = partial
         plan = make_plan(
             seed * 10 + i, label=label, subtypes=subtypes, severity=severity,
             age_months=base.age_months + days / 30.44, duration_s=duration_s,
             start=base.start + dt.timedelta(days=days), treatment=treatment,
-            involuntary_movements=involuntary,
+            involuntary_movements=involuntary, partial_response=partial,
             subject_gain=infant_gain * float(np.exp(gain_rng.normal(0.0, SESSION_GAIN_LOG_SD))), **fixed,
         )  # fmt: skip
         name = f"series{seed}_{response}_{i}_{'baseline' if days == 0 else f'day{days}'}.edf"

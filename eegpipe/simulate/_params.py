@@ -68,6 +68,24 @@ SHARP_DURATION_S = (0.070, 0.200)
 SPINDLE_FREQ_HZ = (12.0, 14.0)
 SPINDLE_DURATION_S = (1.0, 2.0)
 VERTEX_WAVE_MIN_AGE_MONTHS = 5.0
+#: Spindles per minute of NREM sleep in a normal infant.  *unverified*.
+NORMAL_SPINDLE_RATE_PER_MIN = (3.0, 8.0)
+
+#: The normal background the simulator draws (and a partial responder's returns toward).
+#: Normal sleep slow waves are bilaterally synchronous (the coupling of the two
+#: hemispheres' slow activity) and steadier than hypsarrhythmia's; the posterior dominant
+#: rhythm appears from about 3 months (domain.md).  Coupling, envelope SD and PDR RMS are
+#: *unverified* simulator settings.
+NORMAL_DELTA_COUPLING = (0.6, 0.85)
+NORMAL_DELTA_ENVELOPE_SD = 0.35
+NORMAL_PDR_RMS_UV = (8.0, 20.0)
+PDR_MIN_AGE_MONTHS = 3.0
+
+#: Spikes and sharp waves per minute (in NREM sleep; fewer awake and in REM, as
+#: ``HYPS_STATE_FACTOR``) from the one focus a partial responder keeps after hypsarrhythmia
+#: resolves (focal discharges after ACTH: Hayashi et al. 2016).  *unverified*: "occasional
+#: to frequent" focal discharges, well below hypsarrhythmia's 40-200 per minute.
+RESIDUAL_FOCUS_RATE_PER_MIN = (5.0, 20.0)
 
 #: Share of B12-deficient infants who develop involuntary movements (tremor, myoclonus)
 #: during cyanocobalamin treatment: 32% (the 19-infant series in domain.md).

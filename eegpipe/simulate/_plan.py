@@ -149,9 +149,9 @@ def _brain_components(rng, label, subtypes, severity, age, exponent) -> dict:
         comp["delta_rms"] = {"awake": delta_nrem * rng.uniform(0.1, 0.25), "nrem": delta_nrem,
                              "rem": delta_nrem * rng.uniform(0.15, 0.3)}  # fmt: skip
         comp["delta_weights"] = 0.25 + 0.75 * posterior
-        comp["delta_coupling"] = rng.uniform(0.6, 0.85)
-        comp["delta_envelope_sd"] = 0.35
-        comp["pdr_rms"] = {"awake": rng.uniform(8, 20) if age >= 3 else 0.0}
+        comp["delta_coupling"] = rng.uniform(*P.NORMAL_DELTA_COUPLING)
+        comp["delta_envelope_sd"] = P.NORMAL_DELTA_ENVELOPE_SD
+        comp["pdr_rms"] = {"awake": rng.uniform(*P.NORMAL_PDR_RMS_UV) if age >= P.PDR_MIN_AGE_MONTHS else 0.0}
         return comp
     ptp = P.HYPS_PTP_UV[0] + severity * (P.HYPS_PTP_UV[1] - P.HYPS_PTP_UV[0])
     delta = ptp * rng.uniform(0.85, 1.15) / P.PTP_PER_RMS
@@ -221,28 +221,48 @@ def _epileptiform_events(rng, plan_kw, comp) -> list[Event]:
             focus = _random_focus(rng, focus_side)
         if pattern == "generalized":
             spread, amp, focus = 1.2, rng.uniform(200, 400), np.array([0.0, 0.0, 1.0])
-        slow = rng.random() < 0.6
-        params = {
-            "focus": focus, "spread": spread, "duration": dur, "amplitude": amp,
-            "slow_amplitude": amp * rng.uniform(0.6, 1.2) if slow else 0.0,
-            "slow_width": rng.uniform(0.15, 0.35), "bilateral": pattern == "bilateral",
-        }  # fmt: skip
-        extent = 0.3 * dur + 2.5 * dur + params["slow_width"] + 0.05
-        channel = _nearest_electrode(focus, names, elec)
-        truth = {"time": round(float(t), 4), "type": "sharp_wave" if sharp else "spike",
-                 "duration_ms": round(dur * 1e3, 1), "amplitude_uv": round(amp, 1),
-                 "focus_channel": channel, "pattern": pattern}  # fmt: skip
-        events.append(Event("epileptiform", t - 0.5 * dur, extent, "brain", params, truth))
+        events.append(_discharge(rng, t, sharp, dur, amp, spread, focus, pattern, names, elec))
     return events
+
+
+def _discharge(rng, t, sharp, dur, amp, spread, focus, pattern, names, elec) -> Event:
+    """One spike or sharp wave, followed by a slow wave in 60 % of cases."""
+    slow = rng.random() < 0.6
+    params = {
+        "focus": focus, "spread": spread, "duration": dur, "amplitude": amp,
+        "slow_amplitude": amp * rng.uniform(0.6, 1.2) if slow else 0.0,
+        "slow_width": rng.uniform(0.15, 0.35), "bilateral": pattern == "bilateral",
+    }  # fmt: skip
+    extent = 0.3 * dur + 2.5 * dur + params["slow_width"] + 0.05
+    channel = _nearest_electrode(focus, names, elec)
+    truth = {"time": round(float(t), 4), "type": "sharp_wave" if sharp else "spike",
+             "duration_ms": round(dur * 1e3, 1), "amplitude_uv": round(amp, 1),
+             "focus_channel": channel, "pattern": pattern}  # fmt: skip
+    return Event("epileptiform", t - 0.5 * dur, extent, "brain", params, truth)
 
 
 def _benign_events(rng, plan_kw, comp) -> list[Event]:
     """Normal sleep transients: spindles (asynchronous in infancy) and vertex waves."""
     names, elec = plan_kw["scalp_names"], electrode_positions(plan_kw["scalp_names"])
     is_normal = plan_kw["label"] == "normal"
+    spindle_rate = rng.uniform(*P.NORMAL_SPINDLE_RATE_PER_MIN) if is_normal else rng.uniform(0, 1.5)
+    events = _spindle_events(rng, plan_kw, spindle_rate)
+    if plan_kw["age_months"] >= P.VERTEX_WAVE_MIN_AGE_MONTHS:
+        vertex_rate = rng.uniform(2, 8) if is_normal else rng.uniform(0, 1)
+        for t in _poisson_times(rng, plan_kw["states"], {"nrem": vertex_rate}):
+            dur = rng.uniform(0.1, 0.2)
+            params = {"focus": elec[names.index("Cz")], "spread": 0.4,
+                      "amplitude": rng.uniform(60, 200), "duration": dur}  # fmt: skip
+            truth = {"time": round(float(t), 3), "type": "vertex_wave"}
+            events.append(Event("vertex", float(t) - dur, 4 * dur, "brain", params, truth))
+    return events
+
+
+def _spindle_events(rng, plan_kw, rate: float) -> list[Event]:
+    """Sleep spindles at ``rate`` per minute of NREM sleep (asynchronous in infancy)."""
+    names, elec = plan_kw["scalp_names"], electrode_positions(plan_kw["scalp_names"])
     events = []
-    spindle_rate = rng.uniform(3, 8) if is_normal else rng.uniform(0, 1.5)
-    for t in _poisson_times(rng, plan_kw["states"], {"nrem": spindle_rate}):
+    for t in _poisson_times(rng, plan_kw["states"], {"nrem": rate}):
         side = rng.choice(["left", "right", "both"], p=[0.3, 0.3, 0.4])
         focus = elec[names.index({"left": "C3", "right": "C4", "both": "Cz"}[str(side)])]
         dur = _uniform(rng, P.SPINDLE_DURATION_S)
@@ -252,14 +272,44 @@ def _benign_events(rng, plan_kw, comp) -> list[Event]:
         truth = {"time": round(float(t), 3), "type": "spindle", "side": str(side),
                  "duration_s": round(dur, 3)}  # fmt: skip
         events.append(Event("spindle", float(t), dur, "brain", params, truth))
-    if plan_kw["age_months"] >= P.VERTEX_WAVE_MIN_AGE_MONTHS:
-        vertex_rate = rng.uniform(2, 8) if is_normal else rng.uniform(0, 1)
-        for t in _poisson_times(rng, plan_kw["states"], {"nrem": vertex_rate}):
-            dur = rng.uniform(0.1, 0.2)
-            params = {"focus": elec[names.index("Cz")], "spread": 0.4,
-                      "amplitude": rng.uniform(60, 200), "duration": dur}  # fmt: skip
-            truth = {"time": round(float(t), 3), "type": "vertex_wave"}
-            events.append(Event("vertex", float(t) - dur, 4 * dur, "brain", params, truth))
+    return events
+
+
+def _partial_response(rng, comp: dict, plan_kw: dict, recovery: float, focus_channel: str) -> list[Event]:
+    """What is left of hypsarrhythmia after a partial response to treatment.
+
+    Hypsarrhythmia is scored on disorganization and loss of the normal background as much
+    as on voltage and spikes (Kramer et al. 1997), and "electroclinical response" means
+    hypsarrhythmia resolves; what often remains is focal epileptiform discharges, which a
+    month after ACTH predict relapse (Hayashi et al. 2016).  So: the continuous activity
+    moves ``recovery`` (0-1) of the way to a normal infant's (bilateral coupling of the
+    slow waves, even regional voltage, steadier envelope, a posterior dominant rhythm awake,
+    sleep spindles), and spikes and sharp waves keep coming from one focus near
+    ``focus_channel`` at :data:`~eegpipe.simulate._params.RESIDUAL_FOCUS_RATE_PER_MIN`.
+    Draws come from their own stream, so recordings without a partial response are
+    unchanged.  Modifies ``comp`` in place; returns the spindles and discharges it adds.
+    """
+    r = float(np.clip(recovery, 0.0, 1.0))
+    src, _ = source_grid()
+    normal_weights = 0.25 + 0.75 * np.clip(-src[:, 0], 0, 1)
+    w = comp["delta_weights"] ** (1 - r) * normal_weights**r
+    comp["delta_weights"] = w * comp["delta_weights"].mean() / w.mean()  # voltage is severity's
+    comp["delta_coupling"] += r * (rng.uniform(*P.NORMAL_DELTA_COUPLING) - comp["delta_coupling"])
+    comp["delta_envelope_sd"] += r * (P.NORMAL_DELTA_ENVELOPE_SD - comp["delta_envelope_sd"])
+    if plan_kw["age_months"] >= P.PDR_MIN_AGE_MONTHS:
+        awake = comp["pdr_rms"]["awake"]
+        comp["pdr_rms"] = {"awake": awake + r * (rng.uniform(*P.NORMAL_PDR_RMS_UV) - awake)}
+    events = _spindle_events(rng, plan_kw, r * rng.uniform(*P.NORMAL_SPINDLE_RATE_PER_MIN))
+    names, elec = plan_kw["scalp_names"], electrode_positions(plan_kw["scalp_names"])
+    focus_pos = elec[names.index(focus_channel)] * 0.97
+    rate = _uniform(rng, P.RESIDUAL_FOCUS_RATE_PER_MIN)
+    for t in _poisson_times(rng, plan_kw["states"], {s: rate * f for s, f in P.HYPS_STATE_FACTOR.items()}):
+        sharp = rng.random() < 0.45
+        dur = _uniform(rng, P.SHARP_DURATION_S if sharp else P.SPIKE_DRAW_S)
+        amp = rng.uniform(150, 400) * (0.7 + 0.5 * plan_kw["severity"])
+        focus = focus_pos + rng.normal(0, 0.04, 3)
+        events.append(_discharge(rng, t, sharp, dur, amp, 0.3, focus, "consistent_focus", names, elec))
+    comp["focus_channel"] = focus_channel
     return events
 
 
@@ -340,6 +390,10 @@ def make_plan(seed: int, **kw) -> Plan:
     events = _epileptiform_events(rng, plan_kw, comp)
     events += _benign_events(rng, plan_kw, comp)
     events += _attenuation_events(rng, plan_kw)
+    if kw.get("partial_response") and label != "normal":  # {"recovery": 0-1, "focus_channel": name}
+        pr = kw["partial_response"]
+        focus = OLD_TO_NEW.get(pr["focus_channel"], pr["focus_channel"]) if new_names else pr["focus_channel"]
+        events += _partial_response(np.random.default_rng([seed, 9]), comp, plan_kw, pr["recovery"], focus)
     art_events, bad_channel, aux, annotations = sample_artifacts(
         rng, plan_kw, kw.get("artifacts") or "random", kw.get("involuntary_movements"))
     events += art_events
