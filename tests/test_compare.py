@@ -149,13 +149,21 @@ def test_days_decide_the_order_and_a_relapse_reads_worsened(tremor_files):
     assert s.overall.change["ci_high"] < 0
 
 
-@pytest.mark.parametrize(("response", "seed", "expected"), [("partial", 710, "improved"),
-                                                             ("non_responder", 711, "unchanged")])
-def test_partial_improves_and_non_responder_is_unchanged(tmp_path, response, seed, expected):
-    # classic hypsarrhythmia at baseline, both recordings mostly asleep (state-matched, as read clinically)
+@pytest.mark.parametrize(("response", "seed", "baseline", "expected"), [
+    ("partial", 710, "hypsarrhythmia", "improved"),
+    ("non_responder", 711, "hypsarrhythmia", "unchanged"),
+    # slow modified hypsarrhythmia, little spike activity: no discharges to recede, the
+    # response shows in the background and the focus left behind
+    ("partial", 747, "modified_hypsarrhythmia", "improved"),
+    ("non_responder", 747, "modified_hypsarrhythmia", "unchanged"),
+])  # fmt: skip
+def test_partial_improves_and_non_responder_is_unchanged(tmp_path, response, seed, baseline, expected):
+    # both recordings mostly asleep (state-matched, as read clinically)
     paths = simulate_series(tmp_path, response, seed=seed, timepoints_days=(0, 180), duration_s=150, sfreq=256,
-                            sleep_bias=0.9, baseline_label="hypsarrhythmia")  # fmt: skip
+                            sleep_bias=0.9, baseline_label=baseline)  # fmt: skip
     s = series(paths, n_boot=500)
+    if seed == 747:
+        assert json.loads(paths[0].with_suffix(".json").read_text())["subtypes"] == ["slow_no_spikes"]
     assert s.status == expected, (s.overall.reasons, [tp.index.get("overall") for tp in s.timepoints])
 
 
