@@ -25,7 +25,9 @@ ABNORMAL_VERDICTS = ("hypsarrhythmia", "modified_hypsarrhythmia")
 #: least this, i.e. it lies (within rounding of the bootstrap) inside the normal reference
 #: range of its age band (which reads 1).  *unverified*: chosen on simulated development
 #: series (seeds 6100-6199), where every responder's normal follow-up read 1.00 and no
-#: partial responder's last recording more than 0.72.
+#: partial responder's last recording more than 0.72 (the simulator's partial responders
+#: before commit c67a16e, which were lower-voltage slow activity only; today's also
+#: reorganize and keep a focus, and the focus is what bars them, NORMALIZED_MAX_GRADE).
 NORMALIZED_INDEX = 0.9
 #: A normalized EEG also has no spike focus and no background abnormality: BASED-like
 #: grade at most this (0 = normal, Mytinger et al. 2015/2021).  Epileptiform discharges
@@ -47,7 +49,8 @@ MIN_INDEX_CHANGE = 0.3
 #: the background stays abnormal (electroclinical response is judged on the discharges
 #: first; BASED; Hayashi 2016).  *unverified*: chosen on simulated development series; on
 #: 160 of them (seeds 6100-6199, 7200-7259) every partial responder whose baseline had
-#: frequent spikes rose by >= 0.54 and no non-responder by more than 0.23.
+#: frequent spikes rose by >= 0.54 and no non-responder by more than 0.23 (partial
+#: responders as simulated before commit c67a16e).
 SPIKE_RESOLUTION = 0.5
 #: Confidence level of the bootstrap intervals the rule reads.
 CI_LEVEL = 0.95
