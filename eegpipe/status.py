@@ -143,7 +143,8 @@ def decide_status(pre: Timepoint, post: Timepoint, change: dict) -> tuple[str, l
             f"verdict {pre.score.verdict} (grade {pre.score.based_grade}) -> {post.score.verdict} "
             f"(grade {post.score.based_grade})"]  # fmt: skip
     if post.is_normal and not pre.is_normal:
-        return "normalized", [f"the later EEG is normal: verdict normal and index "
+        return "normalized", [f"the later EEG is normal: verdict normal, no spike focus (grade "
+                              f"{post.score.based_grade}) and index "
                               f"{post.index['overall']:.2f} >= {NORMALIZED_INDEX}", *desc]  # fmt: skip
     if pre.is_normal and post.is_normal:
         return "unchanged", ["both recordings are normal", *desc]
