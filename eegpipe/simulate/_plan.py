@@ -131,10 +131,14 @@ def _sample_subtypes(rng: np.random.Generator) -> list[str]:
     return [first]
 
 
+def _normal_delta_weights(src: np.ndarray) -> np.ndarray:
+    """Regional weights of a normal infant's slow waves: 1 at the occiput, 0.25 from the vertex forward."""
+    return 0.25 + 0.75 * np.clip(-src[:, 0], 0, 1)
+
+
 def _brain_components(rng, label, subtypes, severity, age, exponent) -> dict:
     """Amplitudes (µV RMS), couplings and spatial weights of the continuous activity."""
     src, mirror = source_grid()
-    posterior = np.clip(-src[:, 0], 0, 1)  # 1 at the occiput, 0 from the vertex forward
     comp: dict = {"exponent": exponent, "pdr_freq": P.pdr_frequency(age),
                   "subject_gain": float(np.exp(rng.normal(0.0, P.SUBJECT_GAIN_LOG_SD)))}
     bg_awake = _uniform(rng, P.AWAKE_PTP_UV) / P.PTP_PER_RMS
@@ -148,7 +152,7 @@ def _brain_components(rng, label, subtypes, severity, age, exponent) -> dict:
         delta_nrem = sleep_ptp / P.PTP_PER_RMS
         comp["delta_rms"] = {"awake": delta_nrem * rng.uniform(0.1, 0.25), "nrem": delta_nrem,
                              "rem": delta_nrem * rng.uniform(0.15, 0.3)}  # fmt: skip
-        comp["delta_weights"] = 0.25 + 0.75 * posterior
+        comp["delta_weights"] = _normal_delta_weights(src)
         comp["delta_coupling"] = rng.uniform(*P.NORMAL_DELTA_COUPLING)
         comp["delta_envelope_sd"] = P.NORMAL_DELTA_ENVELOPE_SD
         comp["pdr_rms"] = {"awake": rng.uniform(*P.NORMAL_PDR_RMS_UV) if age >= P.PDR_MIN_AGE_MONTHS else 0.0}
@@ -197,9 +201,7 @@ def _epileptiform_events(rng, plan_kw, comp) -> list[Event]:
     side = comp.get("affected_side")
     events = []
     for t in times:
-        sharp = rng.random() < 0.45
-        dur = _uniform(rng, P.SHARP_DURATION_S if sharp else P.SPIKE_DRAW_S)
-        amp = rng.uniform(150, 400) * (0.7 + 0.5 * severity)
+        sharp, dur, amp = _discharge_shape(rng, severity)
         spread = rng.uniform(0.3, 0.55)
         pattern = "focal"
         if focus_pos is not None and rng.random() < focus_share:
@@ -223,6 +225,13 @@ def _epileptiform_events(rng, plan_kw, comp) -> list[Event]:
             spread, amp, focus = 1.2, rng.uniform(200, 400), np.array([0.0, 0.0, 1.0])
         events.append(_discharge(rng, t, sharp, dur, amp, spread, focus, pattern, names, elec))
     return events
+
+
+def _discharge_shape(rng, severity: float) -> tuple[bool, float, float]:
+    """Sharp wave (45 %) or spike, its base width (s) and amplitude (µV), larger with severity."""
+    sharp = bool(rng.random() < 0.45)
+    dur = _uniform(rng, P.SHARP_DURATION_S if sharp else P.SPIKE_DRAW_S)
+    return sharp, dur, rng.uniform(150, 400) * (0.7 + 0.5 * severity)
 
 
 def _discharge(rng, t, sharp, dur, amp, spread, focus, pattern, names, elec) -> Event:
@@ -290,9 +299,7 @@ def _partial_response(rng, comp: dict, plan_kw: dict, recovery: float, focus_cha
     unchanged.  Modifies ``comp`` in place; returns the spindles and discharges it adds.
     """
     r = float(np.clip(recovery, 0.0, 1.0))
-    src, _ = source_grid()
-    normal_weights = 0.25 + 0.75 * np.clip(-src[:, 0], 0, 1)
-    w = comp["delta_weights"] ** (1 - r) * normal_weights**r
+    w = comp["delta_weights"] ** (1 - r) * _normal_delta_weights(source_grid()[0]) ** r
     comp["delta_weights"] = w * comp["delta_weights"].mean() / w.mean()  # voltage is severity's
     comp["delta_coupling"] += r * (rng.uniform(*P.NORMAL_DELTA_COUPLING) - comp["delta_coupling"])
     comp["delta_envelope_sd"] += r * (P.NORMAL_DELTA_ENVELOPE_SD - comp["delta_envelope_sd"])
@@ -304,9 +311,7 @@ def _partial_response(rng, comp: dict, plan_kw: dict, recovery: float, focus_cha
     focus_pos = elec[names.index(focus_channel)] * 0.97
     rate = _uniform(rng, P.RESIDUAL_FOCUS_RATE_PER_MIN)
     for t in _poisson_times(rng, plan_kw["states"], {s: rate * f for s, f in P.HYPS_STATE_FACTOR.items()}):
-        sharp = rng.random() < 0.45
-        dur = _uniform(rng, P.SHARP_DURATION_S if sharp else P.SPIKE_DRAW_S)
-        amp = rng.uniform(150, 400) * (0.7 + 0.5 * plan_kw["severity"])
+        sharp, dur, amp = _discharge_shape(rng, plan_kw["severity"])
         focus = focus_pos + rng.normal(0, 0.04, 3)
         events.append(_discharge(rng, t, sharp, dur, amp, 0.3, focus, "consistent_focus", names, elec))
     comp["focus_channel"] = focus_channel
