@@ -52,6 +52,7 @@ from eegpipe.status import (  # noqa: F401 - the rule's names, re-exported
     SPIKE_RESOLUTION,
     STATUSES,
     _ci,
+    _discharges_remain,
     decide_status,
 )
 
@@ -116,8 +117,7 @@ class Timepoint:
     def is_normal(self) -> bool:
         """Normal verdict, no spike focus (grade <= :data:`NORMALIZED_MAX_GRADE`) and overall
         index at least :data:`NORMALIZED_INDEX`."""
-        return self.comparable and self.score.verdict == "normal" and \
-            (self.score.based_grade or 0) <= NORMALIZED_MAX_GRADE and \
+        return self.comparable and self.score.verdict == "normal" and not _discharges_remain(self) and \
             self.index["overall"] >= NORMALIZED_INDEX  # fmt: skip
 
     def index_dict(self) -> dict:
