@@ -98,7 +98,8 @@ RECORDING_COLUMNS: tuple[tuple[str, pa.DataType, str], ...] = (
 _QUALITY_KEYS = {"n_epochs": "epochs", "n_excluded_epochs": "excluded_epochs"}
 #: Types of the measures that are not floats (the rest of REPORTED_MEASURES are float64).
 _MEASURE_TYPES = {"foci": _LIST, "high_amplitude_derivations": _LIST, "focus_region": pa.string(),
-                  "n_foci": pa.int64(), "n_high_amplitude": pa.int64()}  # fmt: skip
+                  "n_foci": pa.int64(), "n_high_amplitude": pa.int64(), "lateral_focus_region": pa.string(),
+                  "lateral_focus_events": pa.int64()}  # fmt: skip
 #: Columns of recordings.parquet after the measures.
 TRAILING_COLUMNS: tuple[tuple[str, pa.DataType, str], ...] = (
     ("reasons", _LIST, "each rule that fired, with its numbers"),

@@ -64,6 +64,8 @@ MEASURE_LABELS = {
     "aperiodic_exponent": "1/f exponent", "spectral_edge_hz": "95% spectral edge (Hz)",
     "global_correlation": "mean delta correlation, all channel pairs",
     "scored_window_s": "seconds in the BASED window",
+    "lateral_focus_region": "most active region off the midline (BASED window)",
+    "lateral_focus_events": "spike events there", "lateral_focus_per_min": "spike events there per minute",
 }  # fmt: skip
 PAGE_CAPTION = ("Longitudinal bipolar montage (double banana), 20 µV/mm, negative up, 1-s grid; red triangles: "
                 "spikes and sharp waves detected by eegpipe.")

@@ -36,6 +36,7 @@ REPORTED_MEASURES = (
     "asymmetry", "attenuation_per_min", "attenuation_share", "rel_delta", "rel_theta",
     "rel_alpha", "rel_beta", "spectral_entropy", "permutation_entropy",
     "aperiodic_exponent", "spectral_edge_hz", "global_correlation", "scored_window_s",
+    "lateral_focus_region", "lateral_focus_events", "lateral_focus_per_min",
 )  # fmt: skip
 
 

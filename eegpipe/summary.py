@@ -25,6 +25,9 @@ ATTENUATION_MIN_SHARE = 0.25
 #: Length in seconds of the running window giving the local background level.
 ATTENUATION_CONTEXT_S = 61
 
+#: The region of the vertex (Fz, Cz, Pz), where normal sleep transients are largest.
+MIDLINE_REGION = "midline"
+
 _REGION_OF = {ch: region for region, chans in REGIONS.items() for ch in chans}
 
 
@@ -174,6 +177,10 @@ def summarize(t: EpochTable) -> dict:
     foci = [r for r, c in zip(regions, counts, strict=True) if c / w_minutes >= FOCUS_MIN_RATE_PER_MIN]
     m["n_foci"] = len(foci)
     m["foci"] = sorted(foci)
+    # the most active region off the midline, where normal sleep's vertex waves are not
+    lateral = [(int(c), str(r)) for r, c in zip(regions, counts, strict=True) if r != MIDLINE_REGION]
+    n_lat, m["lateral_focus_region"] = max(lateral) if lateral else (0, None)
+    m["lateral_focus_events"], m["lateral_focus_per_min"] = n_lat, float(n_lat / w_minutes)
     bins: dict[int, set] = {}
     for s, r in zip(sec_idx[w_sel], ev_r[w_sel], strict=True):
         if r in foci:
