@@ -115,8 +115,8 @@ class Timepoint:
 
     @property
     def is_normal(self) -> bool:
-        """Normal verdict, no spike focus (grade <= :data:`NORMALIZED_MAX_GRADE`) and overall
-        index at least :data:`NORMALIZED_INDEX`."""
+        """Normal verdict, no spike focus (grade <= :data:`NORMALIZED_MAX_GRADE`, no residual
+        focus off the midline) and overall index at least :data:`NORMALIZED_INDEX`."""
         return self.comparable and self.score.verdict == "normal" and not _discharges_remain(self) and \
             self.index["overall"] >= NORMALIZED_INDEX  # fmt: skip
 

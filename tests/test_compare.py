@@ -15,6 +15,7 @@ from eegpipe.compare import MIN_INDEX_CHANGE, NORMALIZED_INDEX, cliffs_delta, co
 from eegpipe.reference import FAMILIES, FEATURES, Reference, measure_reference_recording, reference_plan
 from eegpipe.rules import ASYMMETRY_LOG_RATIO, FEW_SPIKES_PER_MIN, FOCUS_MIN_RATE_PER_MIN
 from eegpipe.score import score_recording
+from eegpipe.status import FAMILY_MIN_CHANGE, RESIDUAL_FOCUS_PER_MIN
 from eegpipe.simulate import simulate_series, simulate_to_edf
 from tests.conftest import REPO
 
@@ -225,6 +226,51 @@ def test_a_followup_that_keeps_a_spike_focus_is_improved_not_normalized(tmp_path
     assert sparse.index["overall"] >= NORMALIZED_INDEX and not sparse.is_normal
     status, reasons = decide_status(clean.pre, sparse, clean.change)
     assert status == "improved" and "epileptiform discharges remain" in reasons[0], reasons
+
+
+def test_rare_discharges_that_keep_coming_from_one_side_bar_normalized(tmp_path, tremor_files):
+    # A right-frontal focus at 3/min is below the grade's focus floor (4/min, which the
+    # midline's normal vertex waves can reach in sleep), so the grade stays 0; but
+    # discharges that keep recurring off the midline are no normal infant's.
+    base, normal = tremor_files[0], tremor_files[3]  # 150 s each, the follow-up free of artifact
+    rare = _with_spike_focus(normal, tmp_path / "rare.edf", per_min=3, amp_uv=200)
+    c = compare(base, rare, n_boot=300)
+    m = c.post.score.measures
+    assert c.post.score.verdict == "normal" and c.post.score.based_grade == 0, c.post.score.reasons
+    assert m["lateral_focus_region"] == "right_frontal" and m["lateral_focus_per_min"] < FOCUS_MIN_RATE_PER_MIN
+    assert m["lateral_focus_per_min"] >= RESIDUAL_FOCUS_PER_MIN and m["lateral_focus_events"] >= 3
+    assert c.status == "improved" and "off the midline: right_frontal" in c.reasons[0], c.reasons
+    # the same follow-up without the focus has nothing like it
+    assert score_recording(normal).measures["lateral_focus_per_min"] < RESIDUAL_FOCUS_PER_MIN
+
+
+def _shifted(tp, family: str, by: float):
+    """``tp`` with one family's index (point and bootstrap) raised by ``by`` and the
+    overall index with it, as if that family alone had moved."""
+    index = {**tp.index, "overall": tp.index["overall"] + by,
+             "families": {**tp.index["families"], family: tp.index["families"][family] + by}}
+    boot_idx = tp.boot["index"]
+    boot = {**tp.boot, "index": {**boot_idx, "overall": boot_idx["overall"] + by,
+                                 "families": {**boot_idx["families"], family: boot_idx["families"][family] + by}}}
+    return dataclasses.replace(tp, index=index, boot=boot)
+
+
+@pytest.mark.parametrize(("family", "by", "expected"), [
+    ("spectral", 0.5, "unchanged"),  # within a non-responder's drift of spectral shape
+    ("synchrony", 0.5, "improved"),  # beyond any drift of synchrony between sessions
+])  # fmt: skip
+def test_a_family_must_move_beyond_its_own_session_to_session_drift(family, by, expected):
+    # The same hypsarrhythmia recording twice, the second with one family's index raised
+    # (and the overall index by as much): synchrony that rises by 0.5 is a response, but
+    # spectral shape wanders that far between sessions of an unchanged infant.
+    same = compare(SERIES[0], SERIES[0], n_boot=300)
+    assert FAMILY_MIN_CHANGE["synchrony"] < by < FAMILY_MIN_CHANGE["spectral"]
+    status, reasons = decide_status(same.pre, _shifted(same.post, family, by), {
+        "value": by, "ci_low": by - 0.1, "ci_high": by + 0.1})  # fmt: skip
+    assert status == expected, reasons
+    status, reasons = decide_status(_shifted(same.post, family, by), same.pre, {
+        "value": -by, "ci_low": -by - 0.1, "ci_high": -by + 0.1})  # fmt: skip
+    assert status == {"improved": "worsened"}.get(expected, expected), reasons
 
 
 def test_age_selects_the_normal_reference():
