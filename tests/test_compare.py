@@ -15,8 +15,8 @@ from eegpipe.compare import MIN_INDEX_CHANGE, NORMALIZED_INDEX, cliffs_delta, co
 from eegpipe.reference import FAMILIES, FEATURES, Reference, measure_reference_recording, reference_plan
 from eegpipe.rules import ASYMMETRY_LOG_RATIO, FEW_SPIKES_PER_MIN, FOCUS_MIN_RATE_PER_MIN
 from eegpipe.score import score_recording
-from eegpipe.status import FAMILY_MIN_CHANGE, RESIDUAL_FOCUS_PER_MIN
 from eegpipe.simulate import simulate_series, simulate_to_edf
+from eegpipe.status import FAMILY_MIN_CHANGE, RESIDUAL_FOCUS_PER_MIN
 from tests.conftest import REPO
 
 SERIES_DIR = REPO / "sample_edf" / "series"
@@ -244,15 +244,18 @@ def test_rare_discharges_that_keep_coming_from_one_side_bar_normalized(tmp_path,
     assert score_recording(normal).measures["lateral_focus_per_min"] < RESIDUAL_FOCUS_PER_MIN
 
 
-def _shifted(tp, family: str, by: float):
-    """``tp`` with one family's index (point and bootstrap) raised by ``by`` and the
-    overall index with it, as if that family alone had moved."""
-    index = {**tp.index, "overall": tp.index["overall"] + by,
-             "families": {**tp.index["families"], family: tp.index["families"][family] + by}}
-    boot_idx = tp.boot["index"]
-    boot = {**tp.boot, "index": {**boot_idx, "overall": boot_idx["overall"] + by,
-                                 "families": {**boot_idx["families"], family: boot_idx["families"][family] + by}}}
-    return dataclasses.replace(tp, index=index, boot=boot)
+def _shifted(tp, by: dict[str, float], overall: float):
+    """``tp`` with some families' index (point and bootstrap) raised by ``by`` and the
+    overall index by ``overall``, as if those families alone had moved."""
+    def moved(idx):
+        fams = {f: v + by.get(f, 0.0) for f, v in idx["families"].items()}
+        return {**idx, "overall": idx["overall"] + overall, "families": fams}
+
+    return dataclasses.replace(tp, index=moved(tp.index), boot={**tp.boot, "index": moved(tp.boot["index"])})
+
+
+def _change(v: float) -> dict:
+    return {"value": v, "ci_low": v - 0.1, "ci_high": v + 0.1}
 
 
 @pytest.mark.parametrize(("family", "by", "expected"), [
@@ -265,12 +268,25 @@ def test_a_family_must_move_beyond_its_own_session_to_session_drift(family, by, 
     # spectral shape wanders that far between sessions of an unchanged infant.
     same = compare(SERIES[0], SERIES[0], n_boot=300)
     assert FAMILY_MIN_CHANGE["synchrony"] < by < FAMILY_MIN_CHANGE["spectral"]
-    status, reasons = decide_status(same.pre, _shifted(same.post, family, by), {
-        "value": by, "ci_low": by - 0.1, "ci_high": by + 0.1})  # fmt: skip
+    status, reasons = decide_status(same.pre, _shifted(same.post, {family: by}, by), _change(by))
     assert status == expected, reasons
-    status, reasons = decide_status(_shifted(same.post, family, by), same.pre, {
-        "value": -by, "ci_low": -by - 0.1, "ci_high": -by + 0.1})  # fmt: skip
+    status, reasons = decide_status(_shifted(same.post, {family: by}, by), same.pre, _change(-by))
     assert status == {"improved": "worsened"}.get(expected, expected), reasons
+
+
+def test_two_families_beyond_their_drift_are_a_change_though_the_index_moves_less():
+    # Spikes and synchrony each rise beyond their own drift between sessions, but the
+    # overall index, which averages in families already normal at baseline, rises 0.2:
+    # two independent families agreeing are a response; one alone with that index is not.
+    same = compare(SERIES[0], SERIES[0], n_boot=300)
+    both = {"spikes": 0.4, "synchrony": 0.4}
+    assert all(FAMILY_MIN_CHANGE[f] < v for f, v in both.items()) and 0.2 < MIN_INDEX_CHANGE
+    status, reasons = decide_status(same.pre, _shifted(same.post, both, 0.2), _change(0.2))
+    assert status == "improved" and "spikes and multifocality and synchrony each rose" in reasons[0], reasons
+    status, reasons = decide_status(same.pre, _shifted(same.post, {"synchrony": 0.4}, 0.2), _change(0.2))
+    assert status == "unchanged", reasons
+    status, reasons = decide_status(_shifted(same.post, both, 0.2), same.pre, _change(-0.2))
+    assert status == "worsened", reasons
 
 
 def test_age_selects_the_normal_reference():
