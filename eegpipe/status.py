@@ -214,16 +214,19 @@ def decide_status(pre: Timepoint, post: Timepoint, change: dict) -> tuple[str, l
     down, up = _moved_beyond_amplitude(pre, post, -1.0), _moved_beyond_amplitude(pre, post, 1.0)
     fell = hi < 0 and (became_abnormal or (v <= -MIN_INDEX_CHANGE and bool(down)))
     if fell or len(down) >= AGREEING_FAMILIES:
-        what = "the earlier EEG was normal and the later is not" if became_abnormal else \
-            f"the index fell by >= {MIN_INDEX_CHANGE} ({', '.join(down)} included)" if fell else \
-            f"{' and '.join(down)} each fell by more than a session-to-session drift"  # fmt: skip
+        if became_abnormal:
+            what = "the earlier EEG was normal and the later is not"
+        elif fell:
+            what = f"the index fell by >= {MIN_INDEX_CHANGE} ({', '.join(down)} included)"
+        else:
+            what = f"{' and '.join(down)} each fell by more than a session-to-session drift"
         return "worsened", [what, *desc]
-    if (v >= MIN_INDEX_CHANGE and lo > 0 and up) or len(up) >= AGREEING_FAMILIES:
-        what = f"the index rose by >= {MIN_INDEX_CHANGE} and its interval excludes zero ({', '.join(up)} " \
-            f"included)" if v >= MIN_INDEX_CHANGE and lo > 0 else \
-            f"{' and '.join(up)} each rose by more than a session-to-session drift"  # fmt: skip
+    rose = v >= MIN_INDEX_CHANGE and lo > 0
+    if (rose and up) or len(up) >= AGREEING_FAMILIES:
+        what = f"the index rose by >= {MIN_INDEX_CHANGE} and its interval excludes zero ({', '.join(up)} included)" \
+            if rose else f"{' and '.join(up)} each rose by more than a session-to-session drift"  # fmt: skip
         return "improved", [what, *desc]
-    amplitude_only = v >= MIN_INDEX_CHANGE and lo > 0
+    amplitude_only = rose
     if amplitude_only or (hi < 0 and v <= -MIN_INDEX_CHANGE):
         return "unchanged", [f"the index changed by {v:+.2f} but no family other than amplitude moved by its "
                              f"smallest detectable change ({_FAMILY_SDC}): voltage alone follows sleep-wake "
