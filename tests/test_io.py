@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import warnings
-from pathlib import Path
 
 import mne
 import numpy as np
@@ -16,9 +15,7 @@ from eegpipe.channels import map_channels, normalize_channel_name
 from eegpipe.errors import RecordingError
 from eegpipe.io import GAP_DESCRIPTION, Recording, iter_chunks, load_recording
 from eegpipe.montage import CHANNELS_1020
-
-REAL = Path(__file__).resolve().parents[2] / "shared" / "real_edf"
-needs_real = pytest.mark.skipif(not REAL.is_dir(), reason=f"real EDF files not at {REAL}")
+from tests.conftest import REAL_EDF, needs_real_edf
 
 
 def _write_edf(path, labels, *, sfreq=100, duration_s=12, units="uV", annotations=(),
@@ -145,21 +142,21 @@ _REAL_ERRORS = {
 }
 
 
-@needs_real
+@needs_real_edf
 def test_every_real_file_is_covered():
     files = {
-        p.relative_to(REAL).as_posix() for p in REAL.rglob("*") if p.suffix in (".edf", ".bdf")
+        p.relative_to(REAL_EDF).as_posix() for p in REAL_EDF.rglob("*") if p.suffix in (".edf", ".bdf")
     }
     assert files == set(_REAL_LOADS) | set(_REAL_ERRORS)
 
 
-@needs_real
+@needs_real_edf
 @pytest.mark.parametrize("name", sorted(_REAL_LOADS))
 def test_real_file_loads(name):
     n_eeg, sfreq, fmt, aside, note = _REAL_LOADS[name]
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # MNE's warnings become notes, never escape
-        rec = load_recording(REAL / name, min_duration_s=1)
+        rec = load_recording(REAL_EDF / name, min_duration_s=1)
     assert isinstance(rec, Recording)
     assert len(rec.ch_names) == n_eeg and rec.sfreq == sfreq and rec.file_format == fmt
     assert rec.ch_names == [ch for ch in CHANNELS_1020 if ch in rec.ch_names]
@@ -174,15 +171,15 @@ def test_real_file_loads(name):
     assert 1e-6 < np.median(spread) < 10e-3
 
 
-@needs_real
+@needs_real_edf
 @pytest.mark.parametrize("name", sorted(_REAL_ERRORS))
 def test_real_file_refused_with_one_line(name):
     with pytest.raises(RecordingError) as err:
-        load_recording(REAL / name, min_duration_s=1)
-    assert _REAL_ERRORS[name] in _one_line(err, REAL / name)
+        load_recording(REAL_EDF / name, min_duration_s=1)
+    assert _REAL_ERRORS[name] in _one_line(err, REAL_EDF / name)
 
 
-@needs_real
+@needs_real_edf
 @pytest.mark.parametrize(
     ("name", "min_s"),
     [("subsecond_starttime.edf", 10), ("nihonkohden_chtypes_clinical.edf", 10),
@@ -190,13 +187,13 @@ def test_real_file_refused_with_one_line(name):
 )  # fmt: skip
 def test_real_file_shorter_than_min_duration_is_refused(name, min_s):
     with pytest.raises(RecordingError) as err:
-        load_recording(REAL / name, min_duration_s=min_s)
-    assert "too short" in _one_line(err, REAL / name)
+        load_recording(REAL_EDF / name, min_duration_s=min_s)
+    assert "too short" in _one_line(err, REAL_EDF / name)
 
 
-@needs_real
+@needs_real_edf
 def test_renamed_channels_hold_the_same_samples_as_mne_reads():
-    path = REAL / "eegmmidb_S001R04_crlf_repaired.edf"
+    path = REAL_EDF / "eegmmidb_S001R04_crlf_repaired.edf"
     rec = load_recording(path)
     ref = mne.io.read_raw_edf(path, preload=True, verbose="error")
     for ours, theirs in [("T3", "T7.."), ("T6", "P8.."), ("Fp1", "Fp1."), ("Cz", "Cz..")]:
@@ -204,18 +201,18 @@ def test_renamed_channels_hold_the_same_samples_as_mne_reads():
     assert len(rec.annotations) == 30 and set(rec.annotations.description) == {"T0", "T1", "T2"}
 
 
-@needs_real
+@needs_real_edf
 def test_identifying_header_fields_are_kept_apart():
-    rec = load_recording(REAL / "tuh_00009578_s002_t001.edf")
+    rec = load_recording(REAL_EDF / "tuh_00009578_s002_t001.edf")
     assert rec.subject.birth_date == "01-JAN-1987" and rec.subject.code == "00009578"
     assert rec.raw.info["subject_info"] is None
     shown = repr(rec) + repr(rec.subject) + str(rec.subject) + " ".join(rec.notes)
     assert "1987" not in shown and "00009578 M" not in shown
 
 
-@needs_real
+@needs_real_edf
 def test_lazy_loading_reads_windows_and_chunks():
-    path = REAL / "eegmat_Subject00_2_task.edf"
+    path = REAL_EDF / "eegmat_Subject00_2_task.edf"
     lazy = load_recording(path, preload=False)
     full = load_recording(path)
     assert not lazy.raw.preload and full.raw.preload
@@ -228,7 +225,7 @@ def test_lazy_loading_reads_windows_and_chunks():
 
 def _edf_plus_d_with_gap(tmp_path, gap_after=10, gap_s=5.0):
     """The real NK EDF+D file with its record time stamps moved to open a gap."""
-    data = bytearray((REAL / "nihonkohden_MB0400FU_edfplusD.edf").read_bytes())
+    data = bytearray((REAL_EDF / "nihonkohden_MB0400FU_edfplusD.edf").read_bytes())
     ns = int(data[252:256])
     spr = [int(data[256 + ns * 216 + 8 * i : 256 + ns * 216 + 8 * (i + 1)]) for i in range(ns)]
     record, tal = 2 * sum(spr), 2 * sum(spr[:-1])
@@ -246,7 +243,7 @@ def _edf_plus_d_with_gap(tmp_path, gap_after=10, gap_s=5.0):
     return path
 
 
-@needs_real
+@needs_real_edf
 def test_edf_plus_d_gap_keeps_longest_segment(tmp_path):
     rec = load_recording(_edf_plus_d_with_gap(tmp_path), min_duration_s=1)
     assert rec.duration_s == 19 and rec.segments == ((0.0, 19.0),)
@@ -254,11 +251,11 @@ def test_edf_plus_d_gap_keeps_longest_segment(tmp_path):
     onsets = rec.annotations.onset - rec.raw.first_time
     assert list(rec.annotations.description) == ["after gap"]
     assert_allclose(onsets, [2.25])
-    start = rec.meas_date - load_recording(REAL / "nihonkohden_MB0400FU_edfplusD.edf").meas_date
+    start = rec.meas_date - load_recording(REAL_EDF / "nihonkohden_MB0400FU_edfplusD.edf").meas_date
     assert start.total_seconds() == 15  # wall clock of the segment, gap included
 
 
-@needs_real
+@needs_real_edf
 def test_edf_plus_d_gap_marked_and_chunks_stop_at_it(tmp_path):
     rec = load_recording(_edf_plus_d_with_gap(tmp_path), min_duration_s=1, gaps="mark")
     assert rec.duration_s == 29 and rec.segments == ((0.0, 10.0), (10.0, 29.0))
@@ -376,10 +373,10 @@ def test_header_record_count_minus_one(tmp_path):
     assert any(n.startswith("MNE: Number of records") for n in rec.notes)  # warning -> note
 
 
-@needs_real
+@needs_real_edf
 def test_loading_prints_nothing(capfd):
-    load_recording(REAL / "nihonkohden_chtypes_clinical.edf", min_duration_s=1, preload=False)
-    load_recording(REAL / "openbci_cosleep_multiple_annotation_chans.bdf")
+    load_recording(REAL_EDF / "nihonkohden_chtypes_clinical.edf", min_duration_s=1, preload=False)
+    load_recording(REAL_EDF / "openbci_cosleep_multiple_annotation_chans.bdf")
     assert capfd.readouterr() == ("", "")
 
 

@@ -31,7 +31,7 @@ from eegpipe.score import score_recording
 from eegpipe.table import EPOCH_FEATURES
 from eegpipe.train import evaluate, read_labels
 
-from .conftest import REAL_EDF, REPO
+from .conftest import REAL_EDF, REPO, needs_real_edf
 
 
 @pytest.fixture(scope="module")
@@ -234,11 +234,14 @@ def test_train_rejects_a_bad_labels_table(tmp_path):
     assert proc.returncode == 1 and "lacks column(s) label" in proc.stderr
 
 
+@needs_real_edf
 @pytest.mark.skipif(not (REPO / "models" / "default" / MODEL_FILE).exists(), reason="no shipped model")
 def test_shipped_model_loads_and_calls_no_real_file_hypsarrhythmia():
     model, card = load_model()
     assert card["heldout_metrics"]["auc_abnormal"]["value"] >= 0.98
-    for f in sorted(REAL_EDF.glob("*.[eb]df")):
+    files = sorted(REAL_EDF.glob("*.[eb]df"))
+    assert len(files) >= 12, files
+    for f in files:
         try:
             r = score_recording(f)
         except RecordingError:

@@ -64,7 +64,7 @@ from eegpipe.preprocess import (
 from eegpipe.spikes import _measure, _measure_flanks, _rhythmic, detect_spikes, muscle_level
 from eegpipe.summary import _REGION_OF, event_regions, summarize
 
-from .conftest import REAL_EDF
+from .conftest import REAL_EDF, needs_real_edf
 
 #: A 6-minute hypsarrhythmia recording at 256 Hz, with muscle and other artifacts.
 SEED, MINUTES = 800, 6
@@ -363,6 +363,7 @@ def test_event_regions_equal_the_per_event_loop(recording_path):
         assert list(regions) == ref_regions
 
 
+@needs_real_edf
 def test_survey_equals_the_two_separate_calls():
     for name in ("eegmat_Subject00_1_rest.edf", "neonatal_preterm_burst_eg.edf", "tuh_00009578_s002_t001.edf"):
         rec = load_recording(REAL_EDF / name)

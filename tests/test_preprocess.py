@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import warnings
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -30,9 +29,8 @@ from eegpipe.preprocess import (
     resample_factors,
 )
 from eegpipe.simulate import SUBTYPES, simulate_recording
+from tests.conftest import REAL_EDF, needs_real_edf
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "real_edf"
-needs_real = pytest.mark.skipif(not REAL.is_dir(), reason=f"real EDF files not at {REAL}")
 EPOCH_S = 10.0
 RATES = (100, 125, 160, 200, 250, 256, 500, 512)
 
@@ -93,7 +91,7 @@ def _load(name):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        rec = load_recording(REAL / name, min_duration_s=1)
+        rec = load_recording(REAL_EDF / name, min_duration_s=1)
     return rec.raw.get_data() * 1e6, rec.sfreq, rec.ch_names
 
 
@@ -132,7 +130,7 @@ def test_line_frequency_needs_a_visible_band():
     assert detect_line_frequency(mains[:, :300], 100.0) is None  # shorter than one window
 
 
-@needs_real
+@needs_real_edf
 @pytest.mark.parametrize(("name", "line"), [
     ("nihonkohden_MB0400FU_edfplusD.edf", 50.0),  # bench recording, mains everywhere
     ("neonatal_preterm_burst_eg.edf", 50.0),  # Helsinki
@@ -261,7 +259,7 @@ def test_no_bad_channels_in_clean_normal_or_hypsarrhythmia():
         assert find_bad_channels(rec.eeg, rec.sfreq, _names(rec)) == {}, (label, sub)
 
 
-@needs_real
+@needs_real_edf
 def test_bad_channels_on_real_files():
     data, sfreq, names = _load("neonatal_preterm_burst_eg.edf")
     bad = find_bad_channels(data, sfreq, names)

@@ -12,7 +12,7 @@ from eegpipe.compare import compare
 from eegpipe.simulate._edf import write_edf
 from eegpipe.simulate._plan import make_plan
 from eegpipe.state import common_state, epoch_states, state_of_text
-from tests.conftest import REAL_EDF
+from tests.conftest import REAL_EDF, needs_real_edf
 
 TRUE_STATE = {"awake": "awake", "nrem": "asleep", "rem": "rem"}
 
@@ -75,6 +75,7 @@ def test_comparison_is_restricted_to_the_state_both_recordings_share(tmp_path, c
     assert d["compared_state"] == "asleep" and d["clean_epochs"]["post"] == len(c.post.table)
 
 
+@needs_real_edf
 def test_a_real_hypnogram_maps_to_states():
     """The Sleep-EDF hypnogram (annotation-only EDF+, stages as 30-s multiples): every
     stage word is read, and the epochs' states add up to the scored durations."""
