@@ -16,12 +16,13 @@ import numpy as np
 from eegpipe import features as F
 from eegpipe.artifacts import mark_artifacts
 from eegpipe.io import Recording
-from eegpipe.montage import HOMOLOGOUS_PAIRS
+from eegpipe.montage import DOUBLE_BANANA, HOMOLOGOUS_PAIRS
 from eegpipe.preprocess import (
     PAD_S,
     WORK_SFREQ,
     average_reference,
     bipolar,
+    bipolar_pairs,
     filter_resample,
     survey_channels,
 )
@@ -35,6 +36,12 @@ CHUNK_S = 300.0
 SURVEY_S = 300.0
 #: Fewer good channels than this cannot show multifocality or asymmetry: no verdict.
 MIN_GOOD_CHANNELS = 4
+#: Every measure is read in the longitudinal bipolar montage (BASED measures amplitude
+#: there, domain.md), so the good channels must also form at least this many
+#: double-banana derivations: a reduced montage (e.g. Fp1 Fp2 C3 C4 T3 T4 O1 O2 Cz, used
+#: in neonates) has no two neighbours of the chains and gets no verdict rather than one
+#: read on derivations of other lengths.  *unverified*: 4, the same floor as the channels.
+MIN_DERIVATIONS = 4
 
 
 class TooLittleEEG(Exception):
@@ -133,7 +140,7 @@ def _survey(rec: Recording) -> tuple[float | None, dict[str, str], np.ndarray | 
                                         verbose="error"))  # fmt: skip
     line, bad = survey_channels(data, rec.sfreq, rec.ch_names)
     good = [i for i, c in enumerate(rec.ch_names) if c not in bad]
-    if len(good) < MIN_GOOD_CHANNELS:
+    if len(good) < MIN_GOOD_CHANNELS or len(bipolar_pairs(rec.ch_names, bad=bad)) < MIN_DERIVATIONS:
         return line, bad, None
     y = filter_resample(data[good], rec.sfreq, line_freq=line, work_sfreq=WORK_SFREQ)
     return line, bad, muscle_level(bipolar(y, [rec.ch_names[i] for i in good])[0], WORK_SFREQ)
@@ -175,6 +182,12 @@ def analyse(rec: Recording, *, epoch_s: float = EPOCH_S, overlap: float = 0.0,
         why = "; ".join(f"{c}: {r}" for c, r in list(bad.items())[:4])
         raise TooLittleEEG(f"only {len(good)} usable EEG channel(s) of {len(rec.ch_names)} "
                            f"(< {MIN_GOOD_CHANNELS}); bad channels: {why}")  # fmt: skip
+    pairs = bipolar_pairs(good)
+    if len(pairs) < MIN_DERIVATIONS:
+        formed = f" ({', '.join(f'{a}-{b}' for a, b in pairs)})" if pairs else ""
+        raise TooLittleEEG(f"the usable channels ({', '.join(good)}) form only {len(pairs)} of the "
+                           f"{len(DOUBLE_BANANA)} double-banana derivations{formed}, < {MIN_DERIVATIONS}: "
+                           f"eegpipe reads every measure in the longitudinal bipolar montage")  # fmt: skip
     good_idx = [rec.ch_names.index(c) for c in good]
     starts = epoch_grid(rec.segments, epoch_s, overlap)
     sf, wf = rec.sfreq, WORK_SFREQ

@@ -350,12 +350,30 @@ def bipolar(
     """
     data = np.asarray(data_uv)
     index = {NEW_TO_OLD.get(n, n): i for i, n in enumerate(ch_names)}
-    skip = {NEW_TO_OLD.get(n, n) for n in bad}
-    pairs = [(a, b) for a, b in DOUBLE_BANANA
-             if a in index and b in index and a not in skip and b not in skip]  # fmt: skip
+    pairs = bipolar_pairs(ch_names, bad=bad)
     first = [index[a] for a, _ in pairs]
     second = [index[b] for _, b in pairs]
     return data[..., first, :] - data[..., second, :], [f"{a}-{b}" for a, b in pairs]
+
+
+def bipolar_pairs(ch_names: Sequence[str], *, bad: Collection[str] = ()) -> list[tuple[str, str]]:
+    """The double-banana derivations that can be formed from some channels.
+
+    Parameters
+    ----------
+    ch_names : sequence of str
+        10-20 names of the channels present (old or new temporal names).
+    bad : collection of str
+        Channels to leave out.
+
+    Returns
+    -------
+    pairs : list of (str, str)
+        Electrode pairs (old temporal names) in :data:`~eegpipe.montage.DOUBLE_BANANA`
+        order, both electrodes present and not bad.
+    """
+    have = {NEW_TO_OLD.get(n, n) for n in ch_names} - {NEW_TO_OLD.get(n, n) for n in bad}
+    return [(a, b) for a, b in DOUBLE_BANANA if a in have and b in have]
 
 
 # ----------------------------------------------------------------------- bad channels

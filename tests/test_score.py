@@ -167,3 +167,26 @@ def test_simulated_hypsarrhythmia_file_with_every_artifact(tmp_path):
                         subtypes=["attenuation"], severity=0.8, artifacts="random")  # fmt: skip
     r = score_recording(f)
     assert r.verdict in ABNORMAL and r.error is None
+
+
+def test_reduced_montage_without_chain_neighbours_is_indeterminate_in_one_line(tmp_path):
+    """A neonatal-style reduced montage (Fp1 Fp2 C3 C4 T3 T4 O1 O2 Cz) loads, but forms no
+    double-banana derivation: no verdict, a one-line reason naming the channels; the
+    same EEG with all 19 channels is scored."""
+    rec = simulate_recording("hypsarrhythmia", seed=75, duration_s=60, sfreq=256, severity=0.9,
+                             artifacts="none")  # fmt: skip
+    raw = rec.to_raw()
+    data = raw.get_data() * 1e6
+    reduced = {"Fp1", "Fp2", "C3", "C4", "T3", "T4", "T7", "T8", "O1", "O2", "Cz"}
+    for name, keep in (("reduced", [c in reduced for c in raw.ch_names]), ("full", [True] * len(raw.ch_names))):
+        idx = np.flatnonzero(keep)
+        with pyedflib.EdfWriter(str(tmp_path / f"{name}.edf"), len(idx), file_type=pyedflib.FILETYPE_EDFPLUS) as w:
+            w.setSignalHeaders([{"label": f"EEG {raw.ch_names[i]}-REF", "dimension": "uV", "sample_frequency": 256,
+                                 "physical_max": 3200, "physical_min": -3200, "digital_max": 32767,
+                                 "digital_min": -32768} for i in idx])  # fmt: skip
+            w.writeSamples([np.clip(data[i], -3200, 3200) for i in idx])
+    small, full = score_paths([tmp_path / "reduced.edf", tmp_path / "full.edf"])
+    assert small.verdict == "indeterminate" and small.error is None, (small.verdict, small.error)
+    assert "form only 0 of the 18 double-banana derivations" in small.reasons[0]
+    assert "C3" in small.reasons[0] and "\n" not in small.reasons[0]
+    assert full.verdict in ABNORMAL
