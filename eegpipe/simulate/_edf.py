@@ -15,7 +15,12 @@ from eegpipe.simulate._plan import Plan
 from eegpipe.simulate._render import PHYSICAL_RANGE_UV, Renderer, photic_divisor
 
 #: Version of the simulator's model; bump whenever the same seed would give other samples.
-SIMULATOR_VERSION = "2"
+#: 2 (commit c98732c): an infant keeps its voltage across a series, partial responders stay
+#: in the abnormal severity range.  3 (commit c67a16e, bumped later): a partial
+#: responder's follow-ups reorganize and keep one focus.  Single recordings, corpora and
+#: responder/non-responder series are the same in 1-3 (the reference recordings rebuild
+#: identically); only the header's version tag differs.
+SIMULATOR_VERSION = "3"
 
 
 def channel_labels(plan: Plan) -> list[str]:
