@@ -1,0 +1,90 @@
+"""A small EEG generator written apart from :mod:`eegpipe.simulate`, for tests that must
+not rest on the project's own simulator: its hypsarrhythmia, normal background and
+involuntary movements are drawn from the textbook description alone (domain.md), with
+none of the simulator's code, spatial model or artifact shapes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+from pyedflib import highlevel
+from scipy import signal
+
+CHANNELS = ("Fp1", "Fp2", "F7", "F3", "Fz", "F4", "F8", "T3", "C3", "Cz", "C4", "T4",
+            "T5", "P3", "Pz", "P4", "T6", "O1", "O2")  # fmt: skip
+POSTERIOR = ("O1", "O2", "P3", "P4", "Pz", "T5", "T6")
+SFREQ = 256
+
+
+def _pink(rng: np.random.Generator, n: int, k: int, exponent: float = 1.0) -> np.ndarray:
+    f = np.fft.rfftfreq(n, 1 / SFREQ)
+    f[0] = f[1]
+    spec = (rng.standard_normal((k, f.size)) + 1j * rng.standard_normal((k, f.size))) / f ** (exponent / 2)
+    return np.fft.irfft(spec, n)
+
+
+def _scaled(x: np.ndarray, ptp_uv: float) -> np.ndarray:
+    """Band-limited to 0.5-70 Hz, scaled so that about 5 SD span ``ptp_uv``."""
+    x = signal.filtfilt(*signal.butter(2, [0.5, 70], "bandpass", fs=SFREQ), x)
+    return x / np.std(x) * ptp_uv / 5
+
+
+def hypsarrhythmia(rng: np.random.Generator, duration_s: int, amp_uv: float = 300.0,
+                   spikes_per_min: float = 60.0) -> np.ndarray:  # fmt: skip
+    """Independent, high-voltage 0.5-3 Hz delta on every channel with random spikes and
+    after-going slow waves, each on one random channel (chaotic, multifocal)."""
+    n = SFREQ * duration_s
+    delta = signal.filtfilt(*signal.butter(3, [0.5, 3], "bandpass", fs=SFREQ), rng.standard_normal((19, n)))
+    x = _scaled(delta, amp_uv) + _scaled(_pink(rng, n, 19), 40)
+    t = np.arange(int(0.2 * SFREQ)) / SFREQ
+    for _ in range(int(duration_s / 60 * spikes_per_min)):
+        c, s = rng.integers(19), rng.integers(n - t.size)
+        x[c, s:s + t.size] += -np.exp(-((t - 0.03) / 0.012) ** 2) * rng.uniform(150, 300) + \
+            np.exp(-((t - 0.1) / 0.04) ** 2) * 100  # fmt: skip
+    return x
+
+
+def normal_awake(rng: np.random.Generator, duration_s: int) -> np.ndarray:
+    """Spatially correlated 1/f background of about 80 µV with a 6 Hz posterior rhythm."""
+    n = SFREQ * duration_s
+    mix = 0.5 * np.eye(19) + 0.5 / 19
+    x = _scaled(mix @ _pink(rng, n, 19, 1.6), 80)
+    post = [CHANNELS.index(c) for c in POSTERIOR]
+    x[post] += 15 * np.sin(2 * np.pi * 6 * np.arange(n) / SFREQ + rng.uniform(0, 6))
+    return x
+
+
+def add_movements(rng: np.random.Generator, x: np.ndarray, tremor_bursts: int = 20,
+                  jerks_per_min: float = 3.0) -> np.ndarray:  # fmt: skip
+    """Add B12-treatment tremor (4-7 Hz bursts of 2-6 s, 80-250 µV, with muscle activity,
+    on half the channels) and myoclonic jerks (150-300 ms deflections of 200-600 µV with
+    muscle activity on every channel)."""
+    n = x.shape[1]
+    emg_band = signal.butter(3, [20, 70], "bandpass", fs=SFREQ)
+    for _ in range(tremor_bursts):
+        s, length, f = rng.integers(n - 6 * SFREQ), int(rng.uniform(2, 6) * SFREQ), rng.uniform(4, 7)
+        env = np.hanning(length)
+        for c in rng.choice(19, 10, replace=False):
+            x[c, s:s + length] += env * rng.uniform(80, 250) * \
+                np.sin(2 * np.pi * f * np.arange(length) / SFREQ + rng.uniform(0, 6))  # fmt: skip
+            emg = signal.filtfilt(*emg_band, rng.standard_normal(length))
+            x[c, s:s + length] += env * emg / np.std(emg) * rng.uniform(10, 40)
+    for _ in range(int(n / SFREQ / 60 * jerks_per_min)):
+        s, length = rng.integers(n - SFREQ), int(rng.uniform(0.15, 0.3) * SFREQ)
+        shape = np.sin(np.pi * np.arange(length) / length)
+        for c in range(19):
+            g = rng.uniform(0.3, 1.0)
+            x[c, s:s + length] += g * rng.choice([-1, 1]) * rng.uniform(200, 600) * shape
+            x[c, s:s + length] += rng.standard_normal(length) * 60 * g
+    return x
+
+
+def write(path: Path, x_uv: np.ndarray, start: dt.datetime, birthdate: str) -> Path:
+    """EDF+ with labels ``EEG <name>-Ref`` in µV, a start time and a birth date."""
+    headers = [highlevel.make_signal_header(f"EEG {c}-Ref", dimension="uV", sample_frequency=SFREQ,
+                                            physical_min=-3000, physical_max=3000) for c in CHANNELS]  # fmt: skip
+    header = highlevel.make_header(startdate=start, birthdate=birthdate, patientname="X")
+    highlevel.write_edf(str(path), np.clip(x_uv, -2999, 2999), headers, header)
+    return path
