@@ -57,10 +57,11 @@ def normal_awake(rng: np.random.Generator, duration_s: int) -> np.ndarray:
 
 
 def add_movements(rng: np.random.Generator, x: np.ndarray, tremor_bursts: int = 20,
-                  jerks_per_min: float = 3.0) -> np.ndarray:  # fmt: skip
+                  jerks_per_min: float = 3.0) -> tuple[np.ndarray, list[tuple[float, float]]]:  # fmt: skip
     """Add B12-treatment tremor (4-7 Hz bursts of 2-6 s, 80-250 µV, with muscle activity,
     on half the channels) and myoclonic jerks (150-300 ms deflections of 200-600 µV with
-    muscle activity on every channel)."""
+    muscle activity on every channel) to ``x`` in place; return it and the jerks' (start,
+    end) in seconds."""
     n = x.shape[1]
     emg_band = signal.butter(3, [20, 70], "bandpass", fs=SFREQ)
     for _ in range(tremor_bursts):
@@ -71,14 +72,16 @@ def add_movements(rng: np.random.Generator, x: np.ndarray, tremor_bursts: int = 
                 np.sin(2 * np.pi * f * np.arange(length) / SFREQ + rng.uniform(0, 6))  # fmt: skip
             emg = signal.filtfilt(*emg_band, rng.standard_normal(length))
             x[c, s:s + length] += env * emg / np.std(emg) * rng.uniform(10, 40)
+    jerks = []
     for _ in range(int(n / SFREQ / 60 * jerks_per_min)):
         s, length = rng.integers(n - SFREQ), int(rng.uniform(0.15, 0.3) * SFREQ)
+        jerks.append((s / SFREQ, (s + length) / SFREQ))
         shape = np.sin(np.pi * np.arange(length) / length)
         for c in range(19):
             g = rng.uniform(0.3, 1.0)
             x[c, s:s + length] += g * rng.choice([-1, 1]) * rng.uniform(200, 600) * shape
             x[c, s:s + length] += rng.standard_normal(length) * 60 * g
-    return x
+    return x, jerks
 
 
 def write(path: Path, x_uv: np.ndarray, start: dt.datetime, birthdate: str) -> Path:

@@ -143,7 +143,7 @@ def test_movements_drawn_apart_from_the_simulator_do_not_hide_normalization(tmp_
     base = independent.write(tmp_path / "base.edf", independent.hypsarrhythmia(np.random.default_rng(1), 240),
                              start, "01 sep 2023")  # fmt: skip
     rng = np.random.default_rng(4)
-    moving = independent.add_movements(rng, independent.normal_awake(rng, 240))
+    moving, _ = independent.add_movements(rng, independent.normal_awake(rng, 240))
     post = independent.write(tmp_path / "post.edf", moving, start + dt.timedelta(days=30), "01 sep 2023")
     c = compare(base, post, n_boot=300)
     assert c.pre.score.verdict == "hypsarrhythmia", c.pre.score.reasons

@@ -308,6 +308,25 @@ def test_artifacts_are_marked(kind, flag, minimum):
     assert false_share <= 0.15
 
 
+def test_brief_myoclonic_jerks_drawn_apart_from_the_simulator_exclude_their_epochs():
+    # 150-300 ms jerks (tests/_independent_eeg.py, no code shared with the simulator) are
+    # too brief for the EMG rule on any one channel; the muscle burst they put on most of
+    # the head at once is what marks them, so they never reach spike detection.
+    from tests import _independent_eeg as independent
+
+    rng = np.random.default_rng(8)
+    x, jerks = independent.add_movements(rng, independent.normal_awake(rng, 120), tremor_bursts=0,
+                                         jerks_per_min=6)  # fmt: skip
+    y = filter_resample(x, independent.SFREQ, line_freq=None, work_sfreq=WORK_SFREQ)
+    n = int(10 * WORK_SFREQ)
+    epochs = y[:, : y.shape[1] // n * n].reshape(len(x), -1, n).transpose(1, 0, 2)
+    marks = mark_artifacts(epochs, WORK_SFREQ, list(independent.CHANNELS))
+    hit = sorted({int(t // 10) for a, b in jerks for t in (a, b) if t < 120})
+    assert len(hit) >= 8
+    assert marks.movement[hit].all(), [marks.reasons[i] for i in hit]
+    assert not marks.exclude[[i for i in range(len(epochs)) if i not in hit]].any()
+
+
 def test_blinks_mask_frontopolar_channels_without_excluding():
     hit = n = excluded = 0
     for seed in range(6):
