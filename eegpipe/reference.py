@@ -470,12 +470,27 @@ def combine(families: dict) -> np.ndarray:
     -------
     overall : ndarray
     """
+    return np.fmin(families["spikes"], background(families))
+
+
+def background(families: dict) -> np.ndarray:
+    """The background part of :func:`combine`: the better of synchrony and the mean of
+    amplitude and spectral shape, capped by asymmetry and attenuation.
+
+    Parameters
+    ----------
+    families : dict of str to float or ndarray
+        Family indices.
+
+    Returns
+    -------
+    background : ndarray
+    """
     with warnings.catch_warnings():  # amplitude and spectral shape both NaN: NaN
         warnings.simplefilter("ignore", RuntimeWarning)
         waking = np.nanmean([families["amplitude"], families["spectral"]], axis=0)
-    background = np.fmax(families["synchrony"], waking)
-    mixed = np.fmin(families["spikes"], background)
-    return np.fmin(mixed, np.fmin(families["asymmetry"], families["attenuation"]))
+    organized = np.fmax(families["synchrony"], waking)
+    return np.fmin(organized, np.fmin(families["asymmetry"], families["attenuation"]))
 
 
 @lru_cache(maxsize=4)

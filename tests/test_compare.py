@@ -12,11 +12,11 @@ import pytest
 
 from eegpipe.cli import main
 from eegpipe.compare import MIN_INDEX_CHANGE, NORMALIZED_INDEX, cliffs_delta, compare, decide_status, series
-from eegpipe.reference import FAMILIES, FEATURES, Reference, measure_reference_recording, reference_plan
+from eegpipe.reference import FAMILIES, FEATURES, Reference, background, measure_reference_recording, reference_plan
 from eegpipe.rules import ASYMMETRY_LOG_RATIO, FEW_SPIKES_PER_MIN, FOCUS_MIN_RATE_PER_MIN
 from eegpipe.score import score_recording
 from eegpipe.simulate import simulate_series, simulate_to_edf
-from eegpipe.status import FAMILY_MIN_CHANGE, RESIDUAL_FOCUS_MIN_EVENTS, RESIDUAL_FOCUS_PER_MIN
+from eegpipe.status import FAMILY_MIN_CHANGE, FOCAL_MAX_FOCI, RESIDUAL_FOCUS_MIN_EVENTS, RESIDUAL_FOCUS_PER_MIN
 from tests import _independent_eeg as independent
 from tests.conftest import REPO
 
@@ -308,6 +308,31 @@ def test_two_families_beyond_their_drift_are_a_change_though_the_index_moves_les
     assert status == "unchanged", reasons
     status, reasons = decide_status(_shifted(same.post, both, 0.2), same.pre, _change(-0.2))
     assert status == "worsened", reasons
+
+
+def test_a_background_hypsarrhythmia_that_resolves_into_one_focus_is_improved():
+    # The baseline's index is carried by its background (asymmetric, disorganized); at
+    # follow-up synchrony has recovered and asymmetry eased, but a focus keeps spikes, and
+    # so the overall index, down: hypsarrhythmia evolving into focal discharges is a
+    # partial response.  The same with three foci, or a baseline carried by its spikes, is not.
+    same = compare(SERIES[0], SERIES[0], n_boot=300)
+    pre = same.pre
+    assert background(pre.index["families"]) < pre.index["families"]["spikes"]
+    moved = _shifted(same.post, {"synchrony": 0.5, "asymmetry": 0.4, "spikes": -0.1}, 0.1)
+    assert background(moved.index["families"]) - background(pre.index["families"]) >= MIN_INDEX_CHANGE
+    assert FAMILY_MIN_CHANGE["asymmetry"] > 0.4  # synchrony is the only family beyond its drift
+
+    def with_foci(tp, n):
+        return dataclasses.replace(tp, score=dataclasses.replace(tp.score, measures={**tp.score.measures, "n_foci": n}))
+
+    status, reasons = decide_status(pre, with_foci(moved, FOCAL_MAX_FOCI), _change(0.1))
+    assert status == "improved" and "resolved into focal discharges" in reasons[0], reasons
+    status, reasons = decide_status(pre, with_foci(moved, 3), _change(0.1))
+    assert status == "unchanged", reasons
+    # the same baseline with spikes just below its background: carried by its spikes
+    spiky = _shifted(pre, {"spikes": background(pre.index["families"]) - pre.index["families"]["spikes"] - 0.01}, 0)
+    status, reasons = decide_status(spiky, with_foci(moved, FOCAL_MAX_FOCI), _change(0.1))
+    assert status == "unchanged", reasons
 
 
 def test_age_selects_the_normal_reference():
