@@ -178,6 +178,17 @@ def _discharges_remain(tp: Timepoint) -> str:
     return ""
 
 
+def _unseen(tp: Timepoint) -> list[str]:
+    """A caveat naming the electrodes a recording did not usefully record (bad or missing),
+    under which a residual focus cannot be excluded; empty when there are none."""
+    q = tp.score.quality or {}
+    unseen = [*(q.get("bad_channels") or {}), *(q.get("missing_channels") or [])]
+    if not unseen:
+        return []
+    return [f"not recorded usefully: {', '.join(unseen)}; a residual focus under "
+            f"{'it' if len(unseen) == 1 else 'them'} cannot be excluded"]
+
+
 def _background_resolved_to_focal(pre: Timepoint, post: Timepoint, up: list[str]) -> str:
     """Why the step is an improvement by :data:`FOCAL_MAX_FOCI` (hypsarrhythmia carried by
     its background resolved into focal discharges), or an empty string."""
@@ -224,7 +235,7 @@ def decide_status(pre: Timepoint, post: Timepoint, change: dict) -> tuple[str, l
     if post.is_normal and not pre.is_normal:
         return "normalized", [f"the later EEG is normal: verdict normal, no spike focus (grade "
                               f"{post.score.based_grade}; no recurring discharges off the midline) and index "
-                              f"{post.index['overall']:.2f} >= {NORMALIZED_INDEX}", *desc]  # fmt: skip
+                              f"{post.index['overall']:.2f} >= {NORMALIZED_INDEX}", *desc, *_unseen(post)]  # fmt: skip
     if pre.is_normal and post.is_normal:
         return "unchanged", ["both recordings are normal", *desc]
     e0, e1 = pre.index["families"]["spikes"], post.index["families"]["spikes"]

@@ -248,6 +248,20 @@ def test_a_followup_that_keeps_a_spike_focus_is_improved_not_normalized(tmp_path
     assert status == "improved" and "epileptiform discharges remain" in reasons[0], reasons
 
 
+def test_normalized_names_the_electrodes_it_could_not_see():
+    # A focus under an electrode recorded flat or disconnected cannot be seen; the reasons
+    # of a 'normalized' step say which electrodes those were, and only then.
+    c = compare(SERIES[0], SERIES[2], n_boot=200)
+    assert c.status == "normalized", c.reasons
+    q = c.post.score.quality
+    unseen = [*q["bad_channels"], *q["missing_channels"]]
+    assert any("not recorded usefully" in r for r in c.reasons) == bool(unseen)
+    bad = {**q, "bad_channels": {"C4": "flat"}, "missing_channels": ["T6"]}
+    post = dataclasses.replace(c.post, score=dataclasses.replace(c.post.score, quality=bad))
+    status, reasons = decide_status(c.pre, post, c.change)
+    assert status == "normalized" and reasons[-1].startswith("not recorded usefully: C4, T6;"), reasons
+
+
 def test_rare_discharges_that_keep_coming_from_one_side_bar_normalized(tmp_path, tremor_files):
     # A right-frontal focus at 3/min is below the grade's focus floor (4/min, which the
     # midline's normal vertex waves can reach in sleep), so the grade stays 0; but
