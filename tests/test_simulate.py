@@ -369,3 +369,20 @@ def test_cli_one_and_figures(tmp_path, capsys):
     assert len(pngs) == 2 + len(SUBTYPES)
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
     assert all(p.stat().st_size > 20_000 for p in pngs)  # a drawn page, not an empty canvas
+
+
+def test_a_partial_responders_residual_focus_is_never_the_bad_channel():
+    # The series' ground truth says the focus is there, so the simulator must record it:
+    # when the bad channel's first draw hits the focus it is drawn again from the others,
+    # and every draw that missed it is what it was without the rule.
+    from eegpipe.simulate._artifacts import sample_artifacts
+
+    kw = {"states": [(0.0, 60.0, "nrem")], "scalp_names": list(CHANNELS_1020), "duration_s": 60}
+    hits = 0
+    for seed in range(200):
+        free = sample_artifacts(np.random.default_rng(seed), kw, ["bad_channel"], 0.0)[1]["channel"]
+        kept = sample_artifacts(np.random.default_rng(seed), kw, ["bad_channel"], 0.0, keep="C4")[1]["channel"]
+        assert kept != "C4"
+        assert kept == free or free == "C4"
+        hits += free == "C4"
+    assert hits > 0  # the rule was exercised

@@ -36,7 +36,7 @@ def _active_states(states, kinds: set[str]) -> list:
     return [s for s in states if s[2] in kinds]
 
 
-def sample_artifacts(rng, plan_kw: dict, which, involuntary: float | None):
+def sample_artifacts(rng, plan_kw: dict, which, involuntary: float | None, keep: str | None = None):
     """Draw the artifact schedule, the bad channel, auxiliary channels and annotations.
 
     Parameters
@@ -51,6 +51,11 @@ def sample_artifacts(rng, plan_kw: dict, which, involuntary: float | None):
     involuntary : float or None
         Probability of tremor / myoclonic jerk episodes (B12 treatment); ``None`` uses
         0.1 under ``"random"``.
+    keep : str or None
+        An electrode never made the bad channel: a partial responder's residual focus,
+        which the series' ground truth says is there, so the EEG must record it (drawn
+        again from the others only when the first draw hits it: every other recording
+        keeps its samples).
 
     Returns
     -------
@@ -158,8 +163,10 @@ def sample_artifacts(rng, plan_kw: dict, which, involuntary: float | None):
                         {"channels": [names[r] for r in rows]})
     bad_channel = None
     if "bad_channel" in kinds:
-        bad_channel = {"channel": str(rng.choice(names)),
-                       "kind": str(rng.choice(["flat", "disconnected"]))}  # fmt: skip
+        channel = str(rng.choice(names))
+        if channel == keep:
+            channel = str(rng.choice([n for n in names if n != keep]))
+        bad_channel = {"channel": channel, "kind": str(rng.choice(["flat", "disconnected"]))}
     aux = _sample_aux(rng, states, annotations, forced_none=(which == "none"))
     aux["line_noise"] = "line_noise" in kinds
     for onset, _length, state in states:

@@ -19,8 +19,11 @@ from eegpipe.simulate._render import PHYSICAL_RANGE_UV, Renderer, photic_divisor
 #: in the abnormal severity range.  3 (commit c67a16e, bumped later): a partial
 #: responder's follow-ups reorganize and keep one focus.  Single recordings, corpora and
 #: responder/non-responder series are the same in 1-3 (the reference recordings rebuild
-#: identically); only the header's version tag differs.
-SIMULATOR_VERSION = "3"
+#: identically); only the header's version tag differs.  4: a partial responder's
+#: residual focus is never the electrode recorded flat or disconnected (it was, in 3 of
+#: about 100 simulated partial responders, a focus no recording could show); every other
+#: recording is unchanged.
+SIMULATOR_VERSION = "4"
 
 
 def channel_labels(plan: Plan) -> list[str]:

@@ -395,12 +395,13 @@ def make_plan(seed: int, **kw) -> Plan:
     events = _epileptiform_events(rng, plan_kw, comp)
     events += _benign_events(rng, plan_kw, comp)
     events += _attenuation_events(rng, plan_kw)
+    focus = None
     if kw.get("partial_response") and label != "normal":  # {"recovery": 0-1, "focus_channel": name}
         pr = kw["partial_response"]
         focus = OLD_TO_NEW.get(pr["focus_channel"], pr["focus_channel"]) if new_names else pr["focus_channel"]
         events += _partial_response(np.random.default_rng([seed, 9]), comp, plan_kw, pr["recovery"], focus)
     art_events, bad_channel, aux, annotations = sample_artifacts(
-        rng, plan_kw, kw.get("artifacts") or "random", kw.get("involuntary_movements"))
+        rng, plan_kw, kw.get("artifacts") or "random", kw.get("involuntary_movements"), keep=focus)
     events += art_events
     events.sort(key=lambda e: e.onset)
     line_amp = rng.uniform(0.3, 4.0, len(names))
