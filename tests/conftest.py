@@ -15,9 +15,14 @@ SHARED = REPO.parent / "shared"
 REAL_EDF = Path(os.environ.get("EEGPIPE_REAL_EDF", SHARED / "real_edf"))
 #: Tests that read those files are skipped, with the path in the reason, when they are absent
 #: (each such test also asserts that it found the files it loops over).
-needs_real_edf = pytest.mark.skipif(
-    not REAL_EDF.is_dir(), reason=f"the real EDF files are not at {REAL_EDF} (set EEGPIPE_REAL_EDF)"
-)
+_NO_REAL_EDF = f"the real EDF files are not at {REAL_EDF} (set EEGPIPE_REAL_EDF)"
+needs_real_edf = pytest.mark.skipif(not REAL_EDF.is_dir(), reason=_NO_REAL_EDF)
+
+
+def skip_without_real_edf() -> None:
+    """Skip the calling fixture (and the tests that use it) when the real files are absent."""
+    if not REAL_EDF.is_dir():
+        pytest.skip(_NO_REAL_EDF)
 
 #: Seeds used by the tests.  Kept apart from every other use of the simulator
 #: (benchmarks and model training use other corpus seeds; see benchmarks/README.md).

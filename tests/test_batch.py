@@ -29,7 +29,7 @@ from eegpipe.deid import REDACTED, Scrubber, file_sha256, header_identifiers, lo
 from eegpipe.score import EDF_SUFFIXES
 from eegpipe.simulate import simulate_corpus, simulate_to_edf
 from eegpipe.table import EPOCH_FEATURES
-from tests.conftest import REAL_EDF, REPO
+from tests.conftest import REAL_EDF, REPO, skip_without_real_edf
 
 #: Corpus seed of the test archive, and the single-recording seeds of this file (600-699).
 ARCHIVE_SEED = 9006
@@ -97,8 +97,7 @@ def _run_cli(args: list[str]) -> tuple[int, str, str]:
 @pytest.fixture(scope="module")
 def swept(tmp_path_factory):
     """The archive, swept once with `eegpipe batch --jobs 1` (de-identified by default)."""
-    if not REAL_EDF.is_dir():
-        pytest.skip(f"the archive holds real exports, which are not at {REAL_EDF} (set EEGPIPE_REAL_EDF)")
+    skip_without_real_edf()  # the archive holds real exports
     tmp = tmp_path_factory.mktemp("batch")
     root = tmp / "archive"
     patients = _build_archive(root, tmp / "gen")

@@ -17,7 +17,7 @@ from eegpipe.montage import CHANNELS_1020
 from eegpipe.rules import MIN_USABLE_S, decide
 from eegpipe.score import score_paths, score_recording
 from eegpipe.simulate import simulate_recording, simulate_to_edf
-from tests.conftest import REAL_EDF, REPO, needs_real_edf
+from tests.conftest import REAL_EDF, REPO, needs_real_edf, skip_without_real_edf
 
 ABNORMAL = ("hypsarrhythmia", "modified_hypsarrhythmia")
 REQUIRED_KEYS = {"file", "verdict", "probability", "based_grade", "subtypes", "quality", "error"}
@@ -28,10 +28,19 @@ def _run_json(args, capsys) -> tuple[int, list[dict]]:
     return status, json.loads(capsys.readouterr().out)
 
 
+def _write_referential_edf(path: Path, names: list[str], data_uv: np.ndarray, sfreq: int = 256) -> Path:
+    """EDF+ with labels ``EEG <name>-REF`` in µV (clipped to +-3200)."""
+    with pyedflib.EdfWriter(str(path), len(names), file_type=pyedflib.FILETYPE_EDFPLUS) as w:
+        w.setSignalHeaders([{"label": f"EEG {c}-REF", "dimension": "uV", "sample_frequency": sfreq,
+                             "physical_max": 3200, "physical_min": -3200, "digital_max": 32767,
+                             "digital_min": -32768} for c in names])  # fmt: skip
+        w.writeSamples([np.clip(row, -3200, 3200) for row in data_uv])
+    return path
+
+
 @pytest.fixture(scope="module")
 def real_results():
-    if not REAL_EDF.is_dir():
-        pytest.skip(f"the real EDF files are not at {REAL_EDF} (set EEGPIPE_REAL_EDF)")
+    skip_without_real_edf()
     files = sorted(REAL_EDF.glob("*.[eEbB][dD][fF]")) + sorted((REAL_EDF / "broken").glob("*"))
     assert len(files) == 14, files  # 13 valid exports and the corrupt one (SOURCES.md)
     return {Path(r.file).name: r for r in score_paths(files)}
@@ -150,13 +159,7 @@ def test_too_little_clean_eeg_is_indeterminate_with_a_reason():
 
 
 def test_all_channels_flat_is_indeterminate_or_refused(tmp_path):
-    path = tmp_path / "flat.edf"
-    n = 19
-    with pyedflib.EdfWriter(str(path), n, file_type=pyedflib.FILETYPE_EDFPLUS) as w:
-        w.setSignalHeaders([{"label": f"EEG {c}-REF", "dimension": "uV", "sample_frequency": 256,
-                             "physical_max": 3200, "physical_min": -3200, "digital_max": 32767,
-                             "digital_min": -32768} for c in CHANNELS_1020])  # fmt: skip
-        w.writeSamples([np.zeros(256 * 60) for _ in range(n)])
+    path = _write_referential_edf(tmp_path / "flat.edf", list(CHANNELS_1020), np.zeros((19, 256 * 60)))
     r = next(score_paths([path]))
     assert (r.error is not None and "\n" not in r.error) or r.verdict == "indeterminate"
     assert r.verdict not in ABNORMAL
@@ -180,11 +183,7 @@ def test_reduced_montage_without_chain_neighbours_is_indeterminate_in_one_line(t
     reduced = {"Fp1", "Fp2", "C3", "C4", "T3", "T4", "T7", "T8", "O1", "O2", "Cz"}
     for name, keep in (("reduced", [c in reduced for c in raw.ch_names]), ("full", [True] * len(raw.ch_names))):
         idx = np.flatnonzero(keep)
-        with pyedflib.EdfWriter(str(tmp_path / f"{name}.edf"), len(idx), file_type=pyedflib.FILETYPE_EDFPLUS) as w:
-            w.setSignalHeaders([{"label": f"EEG {raw.ch_names[i]}-REF", "dimension": "uV", "sample_frequency": 256,
-                                 "physical_max": 3200, "physical_min": -3200, "digital_max": 32767,
-                                 "digital_min": -32768} for i in idx])  # fmt: skip
-            w.writeSamples([np.clip(data[i], -3200, 3200) for i in idx])
+        _write_referential_edf(tmp_path / f"{name}.edf", [raw.ch_names[i] for i in idx], data[idx])
     small, full = score_paths([tmp_path / "reduced.edf", tmp_path / "full.edf"])
     assert small.verdict == "indeterminate" and small.error is None, (small.verdict, small.error)
     assert "form only 0 of the 18 double-banana derivations" in small.reasons[0]
