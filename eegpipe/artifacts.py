@@ -16,7 +16,10 @@ thrown away as "artifact".
   frequency (1/f); so EMG is 30-40 Hz power that is both large and nearly as strong per
   Hz as the 14-24 Hz power, in about a second's worth of half-second windows (a spike's
   edge lasts tens of ms) on at least two channels. Muscle power is plentiful at 30-40 Hz
-  (Goncharova et al., Clin Neurophysiol 2003).
+  (Goncharova et al., Clin Neurophysiol 2003). Those windows must be bursts, standing
+  out from the channel's own fast activity in the epoch, unless the whole epoch's
+  spectrum of the channel is flat and strong (tonic muscle): a normal background whose
+  fast activity lies near the thresholds crosses them in single windows by chance.
 * **Movement**: muscle over at least a quarter of the head together with large
   deflections on a quarter of the channels (body and head movement, crying, tremor),
   or a burst of muscle on a quarter of the channels *at once*, with those deflections,
@@ -64,6 +67,25 @@ EMG_TAPER_NW, EMG_N_TAPERS = 2.0, 3
 EMG_MIN_UV = 3.0
 #: Windows whose spectra are computed at once (a block small enough to stay in cache).
 _EMG_BLOCK_WINDOWS = 1024
+#: A window of muscle must also stand out from the channel's own fast activity: its
+#: 30-40 Hz power at least this many times the channel's median window in the epoch
+#: (RMS 1.7 times), unless the channel's whole-epoch spectrum is itself muscle-like
+#: (tonic muscle, below). A 0.5-s window's band power is chi-square on ~14 degrees of
+#: freedom, so a steady background whose fast activity lies near EMG_MIN_UV crosses
+#: both tests above in single windows by chance (measured on 1/f^1.6 noise with 2.9 µV
+#: at 30-40 Hz: 2.3% of windows, which gives 3 windows on 2 channels in half the
+#: epochs); three times the median happens by chance in ~2e-4 of windows. Without it a
+#: normal older infant with a flat spectrum read as muscle in most epochs (a simulated
+#: 18-month-old: 28 of 30). *unverified*: muscle bursts are usually far stronger.
+EMG_BURST_RISE = 3.0
+#: A channel whose spectrum over the whole epoch (all its windows: ~500 degrees of
+#: freedom, so no chance crossing) has the 30-40 Hz RMS of EMG_MIN_UV and a per-Hz
+#: ratio to 14-24 Hz of at least this is tonic muscle: every flat and strong window of
+#: it counts. 0.45 is the measured ratio of a 1/f^1.15 spectrum after the 45-Hz
+#: low-pass (1/f: 0.48, 1/f^1.5: 0.35, 1/f^2: 0.26, white: 0.94); infant EEG falls
+#: more steeply (exponent 1.5-2.4, flattening with age: Schaworonkow & Voytek 2021).
+#: *unverified*.
+EMG_TONIC_FLATNESS = 0.45
 #: A channel has EMG in an epoch with at least this many such windows (~1 s in all).
 EMG_MIN_WINDOWS = 3
 #: An epoch has EMG when at least this many channels have (one noisy electrode is a
@@ -270,12 +292,9 @@ def _names(mask: np.ndarray, names: list[str]) -> str:
     return ", ".join(n for n, m in zip(names, mask, strict=True) if m)
 
 
-def _emg_windows(x: np.ndarray, sfreq: float) -> np.ndarray:
-    """Windows whose 30-40 Hz spectrum is flat and strong, shape (n_ep, n_ch, n_win).
-
-    A window counts when its 30-40 Hz RMS exceeds EMG_MIN_UV and its per-Hz power ratio
-    (30-40 over 14-24 Hz) exceeds EMG_FLATNESS.
-    """
+def _emg_band_powers(x: np.ndarray, sfreq: float) -> tuple[np.ndarray, np.ndarray]:
+    """Mean multitaper power per Hz bin of the 30-40 Hz and 14-24 Hz bands in half-
+    overlapping 0.5-s windows, each shape (n_epochs, n_channels, n_windows)."""
     n_win = int(round(EMG_WINDOW_S * sfreq))
     seg = sliding_window_view(x, n_win, axis=-1)[..., :: max(n_win // 2, 1), :]
     # multitaper (3 Slepian tapers): a steadier per-window spectrum than one Hann taper;
@@ -296,10 +315,33 @@ def _emg_windows(x: np.ndarray, sfreq: float) -> np.ndarray:
         rows = slice(i0 * per, i0 * per + coef.shape[0])
         p_hi[rows] = coef[:, :n_hi].sum(axis=1) / (n_hi / 2)
         p_ref[rows] = coef[:, n_hi:].sum(axis=1) / ((coef.shape[1] - n_hi) / 2)
-    p_hi, p_ref = p_hi.reshape(seg.shape[:-1]), p_ref.reshape(seg.shape[:-1])
+    return p_hi.reshape(seg.shape[:-1]), p_ref.reshape(seg.shape[:-1])
+
+
+def _emg_windows(x: np.ndarray, sfreq: float) -> np.ndarray:
+    """Windows of muscle, shape (n_epochs, n_channels, n_windows).
+
+    A window counts when its 30-40 Hz RMS exceeds EMG_MIN_UV, its per-Hz power ratio
+    (30-40 over 14-24 Hz) exceeds EMG_FLATNESS, and either its 30-40 Hz power is
+    EMG_BURST_RISE times the channel's median window in the epoch (a burst) or the
+    channel's spectrum over the whole epoch is muscle-like (EMG_MIN_UV and
+    EMG_TONIC_FLATNESS: tonic muscle). A steady background near the thresholds crosses
+    them in single windows by chance; it neither bursts nor is flat over 10 s.
+    """
+    p_hi, p_ref = _emg_band_powers(x, sfreq)
+    flat_strong = _flat_and_strong(p_hi, p_ref, sfreq)
+    tonic = _flat_and_strong(p_hi.mean(axis=-1, keepdims=True), p_ref.mean(axis=-1, keepdims=True),
+                             sfreq, EMG_TONIC_FLATNESS)  # fmt: skip
+    burst = p_hi >= EMG_BURST_RISE * np.median(p_hi, axis=-1, keepdims=True)
+    return flat_strong & (burst | tonic)
+
+
+def _flat_and_strong(p_hi: np.ndarray, p_ref: np.ndarray, sfreq: float, flatness: float = EMG_FLATNESS) -> np.ndarray:
+    """Band powers per Hz (tapered-DFT units) that are muscle-like: 30-40 Hz RMS of at
+    least EMG_MIN_UV and a per-Hz ratio to 14-24 Hz of at least ``flatness``."""
     # one-sided PSD (µV²/Hz) times the bandwidth: band RMS in µV
     rms_hi = np.sqrt(p_hi * 2.0 / sfreq * np.ptp(EMG_BAND_HZ))  # DPSS tapers: unit energy
-    return (rms_hi >= EMG_MIN_UV) & (p_hi >= EMG_FLATNESS * np.maximum(p_ref, 1e-12))
+    return (rms_hi >= EMG_MIN_UV) & (p_hi >= flatness * np.maximum(p_ref, 1e-12))
 
 
 @functools.lru_cache(maxsize=8)

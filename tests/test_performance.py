@@ -39,11 +39,14 @@ from eegpipe._numeric import (
 )
 from eegpipe.artifacts import (
     EMG_BAND_HZ,
+    EMG_BURST_RISE,
     EMG_FLATNESS,
     EMG_MIN_UV,
     EMG_N_TAPERS,
     EMG_REF_BAND_HZ,
     EMG_TAPER_NW,
+    EMG_TONIC_FLATNESS,
+    _emg_band_powers,
     _emg_windows,
 )
 from eegpipe.io import load_recording
@@ -171,8 +174,14 @@ def test_emg_windows_equal_the_multitaper_fft(epochs):
     freqs = np.fft.rfftfreq(n_win, 1.0 / WORK_SFREQ)
     hi = power[..., (freqs >= EMG_BAND_HZ[0]) & (freqs <= EMG_BAND_HZ[1])].mean(-1)
     ref = power[..., (freqs >= EMG_REF_BAND_HZ[0]) & (freqs <= EMG_REF_BAND_HZ[1])].mean(-1)
-    expected = (np.sqrt(hi * 2.0 / WORK_SFREQ * np.ptp(EMG_BAND_HZ)) >= EMG_MIN_UV) & (
-        hi >= EMG_FLATNESS * np.maximum(ref, 1e-12))
+    assert_allclose(_emg_band_powers(x, WORK_SFREQ), (hi, ref), rtol=1e-9, atol=1e-9)
+
+    def muscle_like(h, r, flatness):
+        return (np.sqrt(h * 2.0 / WORK_SFREQ * np.ptp(EMG_BAND_HZ)) >= EMG_MIN_UV) & (h >= flatness * r)
+
+    tonic = muscle_like(hi.mean(-1, keepdims=True), ref.mean(-1, keepdims=True), EMG_TONIC_FLATNESS)
+    burst = hi >= EMG_BURST_RISE * np.median(hi, axis=-1, keepdims=True)
+    expected = muscle_like(hi, ref, EMG_FLATNESS) & (burst | tonic)
     got = _emg_windows(x, WORK_SFREQ)
     assert expected.any() and not expected.all()  # the simulated muscle is found
     assert_array_equal(got, expected)

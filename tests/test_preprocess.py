@@ -291,18 +291,23 @@ def _sensitivity(kind, seeds, flag="exclude", **kw) -> tuple[float, float, int]:
 
 # Measured on these seeds, 40-s recordings at 200 Hz, a third each normal, classic and
 # modified hypsarrhythmia (severity 1): EMG 10/11 epochs, movement 11/12 (all also
-# flagged "movement"), pops 6/9, tremor 30/32, myoclonic jerks 30/32, no other epoch
-# excluded. Asserted with margin.
-@pytest.mark.parametrize(("kind", "flag", "minimum"), [
-    ("emg", "emg", 0.75),
-    ("movement", "exclude", 0.6),
-    ("movement", "movement", 0.5),
-    ("electrode_pop", "pop", 0.5),
-    ("tremor", "exclude", 0.75),
-    ("myoclonic_jerk", "exclude", 0.75),
+# flagged "movement"), pops 6/9, myoclonic jerks 30/32, no other epoch excluded.
+# Tremor is measured on normal EEG (seeds 0, 3, ..., 21), where it matters: a normal
+# follow-up in the first weeks of B12 treatment; 31/32 epochs. Under full-severity
+# hypsarrhythmia the simulated tremor's muscle (~3 µV at 30-40 Hz) is below the
+# background's own fast activity (5-7 µV) and is mostly not marked (7/32 on seeds 1, 4,
+# ..., 22); its 30-150 µV rhythm is small beside 700-1000 µV of hypsarrhythmia.
+# Asserted with margin.
+@pytest.mark.parametrize(("kind", "flag", "minimum", "seeds"), [
+    ("emg", "emg", 0.75, range(8)),
+    ("movement", "exclude", 0.6, range(8)),
+    ("movement", "movement", 0.5, range(8)),
+    ("electrode_pop", "pop", 0.5, range(8)),
+    ("tremor", "exclude", 0.85, range(0, 24, 3)),
+    ("myoclonic_jerk", "exclude", 0.75, range(8)),
 ])  # fmt: skip
-def test_artifacts_are_marked(kind, flag, minimum):
-    sens, false_share, n = _sensitivity(kind, range(8))
+def test_artifacts_are_marked(kind, flag, minimum, seeds):
+    sens, false_share, n = _sensitivity(kind, seeds)
     assert n >= 8
     assert sens >= minimum, f"{kind}: {sens:.2f} of {n} epochs marked {flag}"
     assert false_share <= 0.15
@@ -340,6 +345,38 @@ def test_blinks_mask_frontopolar_channels_without_excluding():
         assert not marks.eye_channels[:, [marks.ch_names.index(c) for c in ("O1", "O2")]].any()
     assert hit / n >= 0.7
     assert excluded / n <= 0.1
+
+
+def test_fast_normal_background_of_an_older_infant_is_not_muscle():
+    # A normal 24-month-old whose spectrum falls as 1/f^1.6 has 2.5-3 µV at 30-40 Hz,
+    # near EMG_MIN_UV; single half-second windows then cross both EMG tests by chance
+    # (their band-power ratio is an F ratio on ~14 degrees of freedom). Before muscle had
+    # to stand out from the channel's own fast activity, 5 of these 6 epochs read as
+    # muscle. The same background made by hand (1/f^1.6 noise, no simulator) as well.
+    rec = _sim("normal", 3, "none", duration_s=60, age_months=24)
+    assert rec.truth["components"]["exponent"] < 1.7
+    epochs, marks = _epochs_and_marks("normal", 3, "none", duration_s=60, age_months=24)
+    assert not marks.emg.any(), marks.reasons
+
+    rng = np.random.default_rng(5)
+    n, sfreq = 120 * 256, 256.0
+    freqs = np.fft.rfftfreq(n, 1 / sfreq)
+    spectrum = rng.standard_normal((20, freqs.size)) + 1j * rng.standard_normal((20, freqs.size))
+    x = np.fft.irfft(spectrum * np.maximum(freqs, 0.5) ** -0.8, n)
+    x = x[:19] - x[19]  # a common reference electrode, as recorded
+    y = filter_resample(x, sfreq, line_freq=None)
+    y *= 2.8 / np.sqrt(np.mean(signal.sosfiltfilt(signal.butter(4, [30, 40], "bandpass", fs=WORK_SFREQ,
+                                                                   output="sos"), y) ** 2))  # fmt: skip
+    k = int(EPOCH_S * WORK_SFREQ)
+    epochs = y[:, : y.shape[1] // k * k].reshape(19, -1, k).transpose(1, 0, 2)
+    marks = mark_artifacts(epochs, WORK_SFREQ, list(CHANNELS_1020))
+    assert not marks.emg.any(), marks.reasons
+    # the same background with a second of muscle on three channels: marked
+    emg = signal.sosfiltfilt(signal.butter(4, 20, "highpass", fs=WORK_SFREQ, output="sos"),
+                             rng.standard_normal((3, int(WORK_SFREQ)))) * 15  # fmt: skip
+    epochs[4, :3, 300 : 300 + emg.shape[1]] += emg
+    marks = mark_artifacts(epochs, WORK_SFREQ, list(CHANNELS_1020))
+    assert marks.emg[4] and marks.emg.sum() == 1, marks.reasons
 
 
 def test_clean_hypsarrhythmia_and_normal_sleep_are_kept():
