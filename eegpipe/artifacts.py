@@ -133,14 +133,6 @@ POP_ALONE = 0.3
 POP_DEPART = 0.7
 #: Neighbours used for the deviation: the nearest electrodes.
 POP_NEIGHBOURS = 4
-#: An electrode that pops in at least this many 10-s epochs of the first minutes has a
-#: loose contact: it is a bad channel for the whole recording, as a reader would leave a
-#: popping electrode out rather than every page it pops on (pops recur at the same
-#: electrode: its contact, not the brain). *unverified*: on 40 simulated 300-s recordings
-#: without pops (every class, hypsarrhythmia at full severity, seeds 500-539) no electrode
-#: had pops in more than 1 epoch; with pops (0.5-3/min on one electrode, seeds 600-623)
-#: the popping electrode had them in 3 or more epochs in 22 of 24.
-POP_BAD_EPOCHS = 3
 
 # --- eye -----------------------------------------------------------------------------
 #: Eye signals are slow: judged below 7 Hz. *unverified*.
@@ -295,31 +287,6 @@ def mark_artifacts(
         reasons.append("; ".join(parts))
     return ArtifactMarks(names, eye, emg, movement, pop, eye_channels, emg_channels,
                          pop_channels, reasons)  # fmt: skip
-
-
-def popping_electrodes(epochs_uv: np.ndarray, sfreq: float, ch_names: Sequence[str]) -> dict[str, str]:
-    """Electrodes that pop in at least :data:`POP_BAD_EPOCHS` epochs: a loose contact.
-
-    Parameters
-    ----------
-    epochs_uv : ndarray, shape (n_epochs, n_channels, n_times)
-        Referential EEG in µV as :func:`mark_artifacts` takes it (good channels only).
-    sfreq : float
-        Sampling rate in Hz.
-    ch_names : sequence of str
-        10-20 names of the rows.
-
-    Returns
-    -------
-    bad : dict of str to str
-        Each popping electrode (as named in ``ch_names``) with the reason.
-    """
-    x = np.asarray(epochs_uv, dtype=np.float64)
-    names = [NEW_TO_OLD.get(n, n) for n in ch_names]
-    counts = _pops(x, sfreq, names, np.ones(len(names), dtype=bool)).sum(axis=0)
-    return {ch_names[i]: f"electrode pops in {counts[i]} of {x.shape[0]} epochs of the first "
-                         f"{x.shape[0] * x.shape[-1] / sfreq / 60:.0f} min (a loose contact)"
-            for i in np.flatnonzero(counts >= POP_BAD_EPOCHS)}  # fmt: skip
 
 
 def _names(mask: np.ndarray, names: list[str]) -> str:

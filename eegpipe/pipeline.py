@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from eegpipe import features as F
-from eegpipe.artifacts import mark_artifacts, popping_electrodes
+from eegpipe.artifacts import mark_artifacts
 from eegpipe.io import Recording
 from eegpipe.montage import DOUBLE_BANANA, HOMOLOGOUS_PAIRS
 from eegpipe.preprocess import (
@@ -131,10 +131,9 @@ def epoch_grid(segments, epoch_s: float, overlap: float) -> np.ndarray:
 
 
 def _survey(rec: Recording) -> tuple[float | None, dict[str, str], np.ndarray | None]:
-    """Line frequency, bad channels (flat, mains-dominated, noisy, uncorrelated, or
-    popping: :func:`eegpipe.artifacts.popping_electrodes`) and the derivations' usual
-    muscle level (for spike detection, :func:`eegpipe.spikes.muscle_level`) from the
-    first minutes of the recording; the level is None when too few channels are usable."""
+    """Line frequency, bad channels and the derivations' usual muscle level (for spike
+    detection, :func:`eegpipe.spikes.muscle_level`) from the first minutes of the
+    recording; the level is None when too few channels are usable."""
     seg0, seg1 = rec.segments[0]
     stop = min(seg1, seg0 + SURVEY_S)
     data = _microvolts(rec.raw.get_data(start=round(seg0 * rec.sfreq), stop=round(stop * rec.sfreq),
@@ -144,17 +143,6 @@ def _survey(rec: Recording) -> tuple[float | None, dict[str, str], np.ndarray | 
     if len(good) < MIN_GOOD_CHANNELS or len(bipolar_pairs(rec.ch_names, bad=bad)) < MIN_DERIVATIONS:
         return line, bad, None
     y = filter_resample(data[good], rec.sfreq, line_freq=line, work_sfreq=WORK_SFREQ)
-    n = int(round(EPOCH_S * WORK_SFREQ))
-    if y.shape[1] >= n:
-        names = [rec.ch_names[i] for i in good]
-        epochs = y[:, : y.shape[1] // n * n].reshape(len(good), -1, n).transpose(1, 0, 2)
-        popping = popping_electrodes(epochs, WORK_SFREQ, names)
-        if popping:
-            bad = {**bad, **popping}
-            keep = [j for j, c in enumerate(names) if c not in popping]
-            good, y = [good[j] for j in keep], y[keep]
-            if len(good) < MIN_GOOD_CHANNELS or len(bipolar_pairs(rec.ch_names, bad=bad)) < MIN_DERIVATIONS:
-                return line, bad, None
     return line, bad, muscle_level(bipolar(y, [rec.ch_names[i] for i in good])[0], WORK_SFREQ)
 
 

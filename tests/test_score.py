@@ -189,19 +189,3 @@ def test_reduced_montage_without_chain_neighbours_is_indeterminate_in_one_line(t
     assert "form only 0 of the 18 double-banana derivations" in small.reasons[0]
     assert "C3" in small.reasons[0] and "\n" not in small.reasons[0]
     assert full.verdict in ABNORMAL
-
-
-def test_an_electrode_that_keeps_popping_is_a_bad_channel_not_lost_pages():
-    """A loose electrode pops again and again (simulated: 10 pops on F3 in 3 minutes): it
-    is left out for the whole recording with its reason, and the pages it popped on are
-    scored; a recording without pops loses no electrode."""
-    rec = simulate_recording("normal", seed=608, artifacts=["electrode_pop"], duration_s=180, sfreq=256)
-    popped = {a["channels"][0] for a in rec.truth["artifacts"] if a["type"] == "electrode_pop"}
-    assert popped == {"F3"}
-    r = score_recording(rec.to_raw())
-    assert list(r.quality["bad_channels"]) == ["F3"], r.quality["bad_channels"]
-    assert "electrode pops in" in r.quality["bad_channels"]["F3"]
-    assert r.quality["excluded_epochs"] == 0 and r.verdict == "normal"
-    quiet = score_recording(simulate_recording("normal", seed=608, artifacts="none", duration_s=180,
-                                               sfreq=256).to_raw())  # fmt: skip
-    assert quiet.quality["bad_channels"] == {}
