@@ -45,6 +45,7 @@ STAGES = {
     ("eegpipe.pipeline", "bipolar"): "montages",
     ("eegpipe.pipeline", "average_reference"): "montages",
     ("eegpipe.pipeline", "mark_artifacts"): "artifact marking",
+    ("eegpipe.pipeline", "repair_pops"): "artifact marking",
     ("eegpipe.features", "power_spectrum"): "spectral features",
     ("eegpipe.features", "band_powers"): "spectral features",
     ("eegpipe.features", "peak_frequency"): "spectral features",

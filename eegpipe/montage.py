@@ -114,6 +114,39 @@ def electrode_positions(names: tuple[str, ...] | list[str] = CHANNELS_1020) -> n
     return np.array(out)
 
 
+def nearest_neighbours(names: tuple[str, ...] | list[str], usable: np.ndarray, k: int) -> list[np.ndarray] | None:
+    """The ``k`` nearest usable electrodes of each electrode.
+
+    Parameters
+    ----------
+    names : sequence of str
+        10-20 names (old or new temporal names).
+    usable : ndarray of bool, shape (n_names,)
+        Electrodes that may serve as neighbours.
+    k : int
+        How many neighbours at most.
+
+    Returns
+    -------
+    neighbours : list of ndarray of int, or None
+        For each electrode, the indices of its nearest usable electrodes other than
+        itself, nearest first (fewer than ``k`` when fewer are usable); ``None`` when a
+        name has no 10-20 position.
+    """
+    try:
+        pos = electrode_positions(list(names))
+    except ValueError:
+        return None
+    dist = np.linalg.norm(pos[:, None] - pos[None, :], axis=-1)
+    dist[:, ~np.asarray(usable, bool)] = np.inf
+    np.fill_diagonal(dist, np.inf)
+    out = []
+    for row in dist:
+        nbrs = np.argsort(row)[:k]
+        out.append(nbrs[np.isfinite(row[nbrs])])
+    return out
+
+
 def hemisphere_of(name: str) -> str:
     """Return ``'left'``, ``'right'`` or ``'midline'`` for a 10-20 electrode name.
 

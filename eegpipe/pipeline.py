@@ -3,7 +3,8 @@
 The recording is read in chunks of whole epochs (default 5 minutes) plus padding for
 the filters, so memory does not grow with the recording's length and no chunk ever
 spans an EDF+D gap.  Each chunk is band-passed, notched and resampled to the working
-rate, cut into epochs, checked for artifacts, measured, and searched for spikes; only
+rate, cut into epochs, checked for artifacts (a popping electrode is replaced by its
+neighbours in the epochs it pops in), measured, and searched for spikes; only
 the small per-epoch table is kept.
 """
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from eegpipe import features as F
-from eegpipe.artifacts import mark_artifacts
+from eegpipe.artifacts import mark_artifacts, repair_pops
 from eegpipe.io import Recording
 from eegpipe.montage import DOUBLE_BANANA, HOMOLOGOUS_PAIRS
 from eegpipe.preprocess import (
@@ -212,12 +213,17 @@ def analyse(rec: Recording, *, epoch_s: float = EPOCH_S, overlap: float = 0.0,
             x = _microvolts(rec.raw.get_data(picks=good_idx, start=round(r0 * sf), stop=round(r1 * sf),
                                              verbose="error"))  # fmt: skip
             y = filter_resample(x, sf, line_freq=line, work_sfreq=wf)
-            bip_y, bip_names = bipolar(y, good)
             core0 = int(round((t0 - r0) * wf))
             offs = core0 + np.round((block - t0) * wf).astype(int)
             idx = offs[:, None] + np.arange(n_ep_samples)[None, :]
-            part = _measure(y[:, idx].transpose(1, 0, 2), bip_y[:, idx].transpose(1, 0, 2), wf,
-                            good, pair_idx)  # fmt: skip
+            ref_epochs = y[:, idx].transpose(1, 0, 2)
+            marks = mark_artifacts(ref_epochs, wf, good)
+            # a popping electrode is replaced by its neighbours where it pops, before the
+            # montages and spike detection see it
+            if repair_pops(y, marks, offs, n_ep_samples, wf).any():
+                ref_epochs = y[:, idx].transpose(1, 0, 2)
+            bip_y, bip_names = bipolar(y, good)
+            part = _measure(ref_epochs, bip_y[:, idx].transpose(1, 0, 2), wf, marks, pair_idx)
             part["start_s"] = block
             parts.append(part)
             n_sec = int(np.floor(keep_until - t0 + 1e-9))
@@ -236,9 +242,8 @@ def analyse(rec: Recording, *, epoch_s: float = EPOCH_S, overlap: float = 0.0,
                      pair_names, line, bad)  # fmt: skip
 
 
-def _measure(ref_epochs, bip_epochs, sf, ch_names, pair_idx) -> dict:
-    """All per-epoch features of one chunk."""
-    marks = mark_artifacts(ref_epochs, sf, ch_names)
+def _measure(ref_epochs, bip_epochs, sf, marks, pair_idx) -> dict:
+    """All per-epoch features of one chunk (its artifact marks already made)."""
     avg = average_reference(ref_epochs, None)
     chan = F.spectral_features(*F.power_spectrum(avg, sf))
     chan["permutation_entropy"] = F.permutation_entropy(avg, sf)

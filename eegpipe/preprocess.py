@@ -23,7 +23,7 @@ import numpy as np
 from scipy import signal
 
 from eegpipe._numeric import butter_sos, centred_resample_poly_edge, sosfiltfilt
-from eegpipe.montage import DOUBLE_BANANA, NEW_TO_OLD, electrode_positions
+from eegpipe.montage import DOUBLE_BANANA, NEW_TO_OLD, nearest_neighbours
 
 #: Common working rate of the scoring stages, Hz: features need <= 45 Hz, well below 64.
 WORK_SFREQ = 128.0
@@ -492,19 +492,14 @@ def _low_correlation_share(wins: np.ndarray, ch_names: Sequence[str], ok: np.nda
     """Share of windows in which a channel's best neighbour correlation is < CORR_MIN."""
     n_ch = wins.shape[0]
     share = np.zeros(n_ch)
-    try:
-        pos = electrode_positions([NEW_TO_OLD.get(n, n) for n in ch_names])
-    except ValueError:
+    neighbours = nearest_neighbours([NEW_TO_OLD.get(n, n) for n in ch_names], ok, N_NEIGHBOURS)
+    if neighbours is None:
         return share  # names without 10-20 positions: no neighbourhood to judge
     z = wins - wins.mean(axis=-1, keepdims=True)
     z /= np.maximum(np.linalg.norm(z, axis=-1, keepdims=True), 1e-12)
     corr = np.einsum("iwt,jwt->wij", z, z)  # (n_windows, n_ch, n_ch)
-    dist = np.linalg.norm(pos[:, None] - pos[None, :], axis=-1)
-    dist[:, ~ok] = np.inf
-    np.fill_diagonal(dist, np.inf)
     for i in np.flatnonzero(ok):
-        nbrs = np.argsort(dist[i])[: min(N_NEIGHBOURS, int(ok.sum()) - 1)]
-        nbrs = nbrs[np.isfinite(dist[i, nbrs])]
+        nbrs = neighbours[i]
         if nbrs.size:
             best = np.abs(corr[:, i, nbrs]).max(axis=-1)
             share[i] = float(np.mean(best < CORR_MIN))

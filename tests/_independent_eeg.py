@@ -84,6 +84,16 @@ def add_movements(rng: np.random.Generator, x: np.ndarray, tremor_bursts: int = 
     return x, jerks
 
 
+def add_pops(x: np.ndarray, channel: str, times_s, amp_uv: float = 300.0, tau_s: float = 0.4) -> np.ndarray:
+    """Add electrode pops to one channel of ``x`` in place and return it: at each time an
+    abrupt step of ``amp_uv`` (alternating in sign) that decays exponentially."""
+    t = np.arange(x.shape[1]) / SFREQ
+    c = CHANNELS.index(channel)
+    for i, t0 in enumerate(times_s):
+        x[c] += np.where(t >= t0, (-1) ** i * amp_uv * np.exp(-np.clip(t - t0, 0, None) / tau_s), 0.0)
+    return x
+
+
 def write(path: Path, x_uv: np.ndarray, start: dt.datetime, birthdate: str) -> Path:
     """EDF+ with labels ``EEG <name>-Ref`` in µV, a start time and a birth date."""
     headers = [highlevel.make_signal_header(f"EEG {c}-Ref", dimension="uV", sample_frequency=SFREQ,

@@ -15,8 +15,8 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy import signal
 
-from eegpipe.artifacts import ArtifactMarks, mark_artifacts
-from eegpipe.montage import CHANNELS_1020, NEW_TO_OLD
+from eegpipe.artifacts import POP_NEIGHBOURS, POP_REPAIR_RAMP_S, ArtifactMarks, mark_artifacts, repair_pops
+from eegpipe.montage import CHANNELS_1020, NEW_TO_OLD, nearest_neighbours
 from eegpipe.preprocess import (
     BANDPASS_HZ,
     PAD_S,
@@ -345,6 +345,73 @@ def test_blinks_mask_frontopolar_channels_without_excluding():
         assert not marks.eye_channels[:, [marks.ch_names.index(c) for c in ("O1", "O2")]].any()
     assert hit / n >= 0.7
     assert excluded / n <= 0.1
+
+
+def _independent_epochs(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Independent EEG as the pipeline sees it: filtered (0.5-45 Hz, working rate), and
+    the first sample of each 10-s epoch."""
+    from tests import _independent_eeg as independent
+
+    y = filter_resample(x, independent.SFREQ, line_freq=None, work_sfreq=WORK_SFREQ)
+    n = int(EPOCH_S * WORK_SFREQ)
+    return y, np.arange(y.shape[1] // n) * n, n
+
+
+def test_a_popping_electrode_is_replaced_by_its_neighbours_and_its_epoch_kept():
+    # Pops drawn by hand on EEG made apart from the simulator: T6 pops in epoch 2 and is
+    # replaced there by the mean of its neighbours, the epoch scored; in epoch 4 C3 and
+    # its neighbour F3 both pop, which no neighbour mean can stand in for: left out.
+    from tests import _independent_eeg as independent
+
+    x = independent.normal_awake(np.random.default_rng(11), 60)
+    for chan, t0 in (("T6", 25.3), ("C3", 42.0), ("F3", 47.0)):
+        independent.add_pops(x, chan, [t0])
+    y, offs, n = _independent_epochs(x)
+    names = list(independent.CHANNELS)
+    idx = offs[:, None] + np.arange(n)
+    marks = mark_artifacts(y[:, idx].transpose(1, 0, 2), WORK_SFREQ, names)
+    t6, c3, f3 = (names.index(c) for c in ("T6", "C3", "F3"))
+    assert np.flatnonzero(marks.pop).tolist() == [2, 4], marks.reasons
+    assert marks.pop_channels[2, t6] and marks.pop_channels[4, [c3, f3]].all()
+
+    before = y.copy()
+    repaired = repair_pops(y, marks, offs, n, WORK_SFREQ)
+    assert np.flatnonzero(repaired).tolist() == [2]
+    assert np.flatnonzero(marks.exclude).tolist() == [4]
+    assert "T6 (replaced by the mean of its neighbours" in marks.reasons[2]
+    # only T6 changed, and only in epoch 2 and its ramps
+    changed = np.flatnonzero((y != before).any(axis=1))
+    assert changed.tolist() == [t6]
+    ramp = int(POP_REPAIR_RAMP_S * WORK_SFREQ)
+    outside = np.ones(y.shape[1], bool)
+    outside[offs[2] - ramp: offs[2] + n + ramp] = False
+    assert_allclose(y[t6, outside], before[t6, outside])
+    nbrs = nearest_neighbours(names, np.ones(len(names), bool), POP_NEIGHBOURS)[t6]
+    assert {names[i] for i in nbrs} >= {"T4", "P4"}
+    assert_allclose(y[t6, offs[2]: offs[2] + n], before[nbrs, offs[2]: offs[2] + n].mean(axis=0), atol=1e-3)
+    # the pop is gone: marking the repaired EEG again finds none in epoch 2
+    again = mark_artifacts(y[:, idx].transpose(1, 0, 2), WORK_SFREQ, names)
+    assert not again.pop[2], again.reasons[2]
+
+
+def test_a_popping_electrode_costs_no_epochs_and_makes_no_spikes():
+    # The whole analysis (eegpipe.features.extract) of 2 minutes of independent normal
+    # EEG, clean and with T6 popping in 6 of its 12 epochs: the same epochs are scored,
+    # and neither the pops nor the edges of their repair add a spike event to any epoch.
+    import mne
+
+    from eegpipe.features import extract
+    from tests import _independent_eeg as independent
+
+    clean = independent.normal_awake(np.random.default_rng(12), 120)
+    popping = independent.add_pops(clean.copy(), "T6", [3.7, 26.1, 45.2, 63.3, 84.8, 105.5], amp_uv=400)
+    info = mne.create_info(list(independent.CHANNELS), independent.SFREQ, "eeg")
+    a, b = (extract(mne.io.RawArray(v * 1e-6, info, verbose="error")) for v in (clean, popping))
+    popped = b["exclude_reason"].str.contains("electrode pop on T6")
+    assert popped.sum() >= 5, b["exclude_reason"].tolist()
+    assert b["exclude_reason"][popped].str.contains("replaced").all()
+    assert (a["excluded"] == b["excluded"]).all()
+    assert (b["spike_events_per_min"] <= a["spike_events_per_min"]).all()
 
 
 def test_fast_normal_background_of_an_older_infant_is_not_muscle():
