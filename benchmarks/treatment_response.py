@@ -7,7 +7,8 @@ partial responder or non-responder (``eegpipe.simulate.simulate_series``), runs
 from the headers' birth dates), and prints:
 
 * per series: the true response, the overall status, the normalization index at each
-  timepoint and whether the involuntary-movement follow-up was read correctly;
+  timepoint and whether the involuntary-movement follow-up was read correctly, then
+  the first reason the status rule gave for each (what decided it);
 * the confusion of true response and overall status (expected: responder ->
   normalized, partial -> improved, non-responder -> unchanged);
 * for responders, whether the index rises monotonically (strictly, and within the
@@ -59,6 +60,7 @@ def run_one(seed: int, out: str, duration_s: int, first_seed: int = FIRST_SEED) 
         "clean": [len(tp.table) for tp in s.timepoints],
         "step_ci_high": [c.change.get("ci_high") for c in s.steps],
         "movements": [t["involuntary_movements"] for t in truth],
+        "why": s.overall.reasons[0] if s.overall.reasons else "",
     }  # fmt: skip
 
 
@@ -99,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         verd = ", ".join(SHORT_VERDICT.get(v, v or "-") for v in r["verdicts"])
         print(f"{r['seed']:<6}{r['response']:<15}{r['status']:<16}{ok:<4}{idx:<26}{verd:<30}"
               f"{'/'.join(map(str, r['clean'])):<14}{'yes' if r['movements'][1] else 'no'}")  # fmt: skip
+    print("\nwhat decided each overall status (first against last recording):")
+    for r in rows:
+        print(f"{r['seed']:<6}{r['status']:<12}{r['why']}")
     print()
     statuses = ("normalized", "improved", "unchanged", "worsened", "indeterminate")
     print(f"{'true response':<15}" + "".join(f"{s:>15}" for s in statuses) + f"{'correct':>10}")

@@ -314,7 +314,8 @@ def test_a_family_must_move_beyond_its_own_session_to_session_drift(family, by, 
 def test_two_families_beyond_their_drift_are_a_change_though_the_index_moves_less():
     # Spikes and synchrony each rise beyond their own drift between sessions, but the
     # overall index, which averages in families already normal at baseline, rises 0.2:
-    # two independent families agreeing are a response; one alone with that index is not.
+    # two independent families agreeing are a response; one alone with that index is not,
+    # nor two that rest on the same measurements.
     same = compare(SERIES[0], SERIES[0], n_boot=300)
     both = {"spikes": 0.4, "synchrony": 0.4}
     assert all(FAMILY_MIN_CHANGE[f] < v for f, v in both.items()) and 0.2 < MIN_INDEX_CHANGE
@@ -324,6 +325,16 @@ def test_two_families_beyond_their_drift_are_a_change_though_the_index_moves_les
     assert status == "unchanged", reasons
     status, reasons = decide_status(_shifted(same.post, both, 0.2), same.pre, _change(-0.2))
     assert status == "worsened", reasons
+    # synchrony and asymmetry are both read from the homologous pairs: a focus that moves
+    # to the other hemisphere moves both, and together they count once
+    pairs = {"synchrony": 0.5, "asymmetry": 0.5}
+    assert all(FAMILY_MIN_CHANGE[f] < v for f, v in pairs.items())
+    status, reasons = decide_status(same.pre, _shifted(same.post, pairs, 0.2), _change(0.2))
+    assert status == "unchanged", reasons
+    status, reasons = decide_status(_shifted(same.post, pairs, 0.2), same.pre, _change(-0.2))
+    assert status == "unchanged", reasons
+    status, reasons = decide_status(same.pre, _shifted(same.post, {**pairs, "spikes": 0.4}, 0.2), _change(0.2))
+    assert status == "improved", reasons
 
 
 def test_a_background_hypsarrhythmia_that_resolves_into_one_focus_is_improved():

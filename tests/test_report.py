@@ -66,6 +66,10 @@ def test_series_report_is_self_contained_and_names_nobody(series_report):
                   "Spectra over time", "Scalp maps over time", "Signal quality over time",
                   "most abnormal page 1", "verdict and evidence"):  # fmt: skip
         assert title in text, title
+    # the follow-ups' popping electrodes (T7 at day 30, F3 at day 180) were repaired, and it says so
+    for chan in ("T3", "F3"):
+        row = r"popping electrodes replaced by their neighbours.{0,80}?" + chan + r" in \d+ epoch"
+        assert re.search(row, text, re.S), chan
     for p in sorted(SERIES_DIR.glob("*.json")):
         for ident in _identifiers(p):
             assert ident not in text, ident
