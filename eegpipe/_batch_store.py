@@ -221,7 +221,9 @@ def _write_epochs(path: Path, parts: list[Path], meta: dict) -> None:
                            + [(k, pa.float64()) for k in EPOCH_FEATURES])  # fmt: skip
     described = {"recording_id": "pseudonym of the recording (recordings.parquet)",
                  "start_s": "epoch start, seconds from the first sample", "end_s": "epoch end, seconds",
-                 "excluded": "epoch excluded for artifacts", "exclude_reason": "why", **EPOCH_FEATURES}  # fmt: skip
+                 "excluded": "epoch excluded for artifacts",
+                 "exclude_reason": "artifacts found: why the epoch was excluded, or, in a kept epoch, eye "
+                                   "artifacts and repaired electrode pops", **EPOCH_FEATURES}  # fmt: skip
     schema = pa.schema([f.with_metadata({"description": described[f.name]}) if f.name in described else f
                         for f in schema], metadata=meta)  # fmt: skip
 

@@ -329,7 +329,8 @@ def extract(raw_or_path, *, epoch_s: float = 10.0, overlap: float = 0.0,
     -------
     epochs : pandas.DataFrame
         One row per epoch: ``start_s``, ``end_s``, ``excluded`` (artifact),
-        ``exclude_reason`` and the features of :data:`eegpipe.table.EPOCH_FEATURES`
+        ``exclude_reason`` (what was found: why the epoch was excluded or, in a kept
+        epoch, eye artifacts and electrode pops repaired) and the features of :data:`eegpipe.table.EPOCH_FEATURES`
         (units in the names).  ``attrs`` holds ``source``, ``epoch_s``,
         ``line_freq_hz``, ``bad_channels``, ``channels`` and the recording ``measures``.
 
