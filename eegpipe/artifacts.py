@@ -249,8 +249,9 @@ def mark_artifacts(
     Returns
     -------
     marks : ArtifactMarks
-        Per-epoch kinds, ``exclude`` (EMG, movement, pop), the per-channel eye mask
-        and a reason per epoch.
+        Per-epoch kinds, ``exclude`` (EMG, movement, pop: a pop no longer excludes its
+        epoch once :func:`repair_pops` has repaired it), the per-channel eye mask and a
+        reason per epoch.
     """
     x = np.asarray(epochs_uv, dtype=np.float64)
     if x.ndim != 3:
