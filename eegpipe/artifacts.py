@@ -506,10 +506,9 @@ def repair_pops(data: np.ndarray, marks: ArtifactMarks, starts: np.ndarray, n_ti
         repaired[e] = True
         lo, hi = max(starts[e] - ramp, 0), min(starts[e] + n_times + ramp, data.shape[-1])
         span[chans, lo:hi] = True
-        marks.reasons[e] = marks.reasons[e].replace(
-            f"electrode pop on {_names(marks.pop_channels[e], marks.ch_names)}",
-            f"electrode pop on {_names(marks.pop_channels[e], marks.ch_names)} (replaced by the mean of "
-            f"its neighbours in this epoch)")  # fmt: skip
+        found = f"electrode pop on {_names(marks.pop_channels[e], marks.ch_names)}"
+        marks.reasons[e] = marks.reasons[e].replace(found, f"{found} (replaced by the mean of its neighbours "
+                                                           "in this epoch)")  # fmt: skip
     if not repaired.any():
         return repaired
     window = signal.windows.hann(2 * ramp + 1)

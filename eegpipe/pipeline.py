@@ -62,7 +62,8 @@ class EpochTable:
     exclude : ndarray of bool, shape (n_epochs,)
         Epochs left out of scoring (artifact).
     reasons : list of str
-        Why each excluded epoch was excluded ('' for kept epochs).
+        What was found in each epoch: why it was excluded, or, in a kept epoch, eye
+        artifacts and electrode pops repaired ('' when nothing was found).
     ch_names, bip_names : list of str
         Average-referenced channels and bipolar derivations the arrays refer to.
     chan : dict of str to ndarray, each (n_epochs, n_channels)
@@ -84,6 +85,9 @@ class EpochTable:
         Mains frequency found (Hz).
     bad_channels : dict of str to str
         Channel -> reason, left out of everything.
+    repaired : list of list of str
+        Per epoch, the popping electrodes replaced by their neighbours' mean in it
+        (:func:`eegpipe.artifacts.repair_pops`); empty where none was.
     """
 
     start_s: np.ndarray
@@ -102,6 +106,7 @@ class EpochTable:
     spikes: np.ndarray
     line_freq: float | None
     bad_channels: dict[str, str]
+    repaired: list[list[str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -265,11 +270,13 @@ def _assemble(parts, seconds, second_starts, spikes, epoch_s, ch_names, bip_name
 
     exclude = np.concatenate([p["marks"].exclude for p in parts])
     reasons = [r for p in parts for r in p["marks"].reasons]
+    repaired = [[c for c, hit in zip(m.ch_names, m.pop_channels[e], strict=True) if hit] if m.repaired[e] else []
+                for m in (p["marks"] for p in parts) for e in range(m.n_epochs)]  # fmt: skip
     return EpochTable(
         start_s=np.concatenate([p["start_s"] for p in parts]), epoch_s=epoch_s,
         exclude=exclude, reasons=reasons, ch_names=list(ch_names), bip_names=list(bip_names),
         pair_names=pair_names, chan=cat("chan"), bip=cat("bip"), pairs=cat("pairs"),
         glob=cat("glob"), second_rms=np.concatenate(seconds),
         second_start_s=np.concatenate(second_starts), spikes=np.concatenate(spikes),
-        line_freq=line, bad_channels=bad,
+        line_freq=line, bad_channels=bad, repaired=repaired,
     )  # fmt: skip

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import html
 import io
-import re
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
@@ -572,16 +571,12 @@ def _quality_html(tp: Timepoint, v: _Views) -> str:
                          for r, x in zip(v.table.reasons, v.table.exclude, strict=True) if x]).value_counts()
         rows.append(("why epochs were left out", "; ".join(f"{k} ({n})" for k, n in why.items())))
     if v.table is not None:
-        popped = pd.Series([c for r, x in zip(v.table.reasons, v.table.exclude, strict=True) if not x
-                            for m in _REPAIRED.findall(r) for c in m.split(", ")]).value_counts()  # fmt: skip
+        popped = pd.Series([c for chans in v.table.repaired for c in chans]).value_counts()
         if popped.size:
             rows.append(("popping electrodes replaced by their neighbours (epochs kept)",
                          "; ".join(f"{c} in {n} epoch{'s' * (n > 1)}" for c, n in popped.items())))
     return _table(pd.DataFrame(rows, columns=["quality", "value"]))
 
-
-#: The channels of an epoch reason from :func:`eegpipe.artifacts.repair_pops`.
-_REPAIRED = re.compile(r"electrode pop on ([^;(]+?) \(replaced by")
 
 
 def _identifiers(paths: list[str]) -> str:
