@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import sys
 import tempfile
 import time
@@ -43,8 +44,13 @@ SHORT_VERDICT = {"modified_hypsarrhythmia": "modified", "hypsarrhythmia": "hyps"
 FIRST_SEED = 8180
 
 
-def run_one(seed: int, out: str, duration_s: int, first_seed: int = FIRST_SEED) -> dict:
-    """Simulate and compare one series; return what the summary needs."""
+def run_one(seed: int, out: str, duration_s: int, first_seed: int = FIRST_SEED, save: str | None = None) -> dict:
+    """Simulate and compare one series; return what the summary needs.
+
+    With ``save`` (a folder), also pickle the first and last recording as compared
+    (``eegpipe.compare.Timepoint``), the overall change and the true response to
+    ``save/<seed>.pkl``, for ``benchmarks/status_sweep.py`` to re-decide.
+    """
     from eegpipe.compare import series
     from eegpipe.simulate import RESPONSES, simulate_series
 
@@ -53,6 +59,10 @@ def run_one(seed: int, out: str, duration_s: int, first_seed: int = FIRST_SEED) 
     truth = [json.loads(p.with_suffix(".json").read_text()) for p in paths]
     s = series(paths)
     idx = [tp.index.get("overall") for tp in s.timepoints]
+    if save:
+        with open(Path(save) / f"{seed}.pkl", "wb") as f:
+            pickle.dump({"seed": seed, "response": response, "pre": s.overall.pre, "post": s.overall.post,
+                         "change": s.overall.change, "status": s.status}, f)  # fmt: skip
     return {
         "seed": seed, "response": response, "status": s.status,
         "steps": [c.status for c in s.steps], "index": idx,
@@ -82,16 +92,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--jobs", type=int, default=1, help="series simulated and compared in parallel")
     p.add_argument("--seed-start", type=int, default=FIRST_SEED,
                    help="first series seed (7000-8999 held out; unspent: 7090-99, 7190-99, 7960-99, 8180-8999)")
+    p.add_argument("--save", metavar="DIR", help="pickle each series' first and last recording as compared "
+                   "to DIR/<seed>.pkl (for benchmarks/status_sweep.py)")
     args = p.parse_args(argv)
+    if args.save:
+        Path(args.save).mkdir(parents=True, exist_ok=True)
     seeds = range(args.seed_start, args.seed_start + args.n)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as out:
         if args.jobs > 1:
             with ProcessPoolExecutor(args.jobs) as ex:
-                rows = list(ex.map(run_one, seeds, [out] * len(seeds), [args.duration_s] * len(seeds),
-                                   [args.seed_start] * len(seeds)))
+                n = len(seeds)
+                rows = list(ex.map(run_one, seeds, [out] * n, [args.duration_s] * n, [args.seed_start] * n,
+                                   [args.save] * n))
         else:
-            rows = [run_one(s, out, args.duration_s, args.seed_start) for s in seeds]
+            rows = [run_one(s, out, args.duration_s, args.seed_start, args.save) for s in seeds]
     fmt = lambda v: "  -  " if v is None else f"{v:.2f}"  # noqa: E731
     print(f"{'seed':<6}{'response':<15}{'overall status':<16}{'ok':<4}{'index baseline/d30/d180':<26}"
           f"{'verdicts':<30}{'clean epochs':<14}movements at d30")  # fmt: skip
