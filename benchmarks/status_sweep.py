@@ -1,0 +1,136 @@
+"""Re-decide saved treatment-response series under other status-rule thresholds.
+
+``benchmarks/treatment_response.py --save DIR`` pickles each series' first and last
+recording as compared (features, bootstrap and score of each).  This script loads every
+``*.pkl`` under the given folders, decides the overall status again with
+``eegpipe.status.decide_status`` under the current thresholds and under each ``--try``
+setting, and prints for each setting how many series of each true response are right and
+which series changed status.  Nothing is simulated or measured again, so a setting takes
+seconds; the thresholds still have to be justified on their own (a drift measurement, a
+source), and a setting chosen here has to be checked on fresh seeds: the saved series are
+spent.
+
+    python benchmarks/status_sweep.py /tmp/sweep --try spikes=0.25,synchrony=0.39 --try overall=0.36
+
+Names a ``--try`` can set: ``overall`` (``MIN_INDEX_CHANGE``), ``resolution``
+(``SPIKE_RESOLUTION``) and each family of ``FAMILY_MIN_CHANGE``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+EXPECTED = {"responder": "normalized", "partial": "improved", "non_responder": "unchanged"}
+
+
+@contextmanager
+def thresholds(setting: dict[str, float]):
+    """Set the status rule's thresholds in ``eegpipe.status`` for the duration of the block."""
+    from eegpipe import status
+
+    saved = status.MIN_INDEX_CHANGE, status.SPIKE_RESOLUTION, dict(status.FAMILY_MIN_CHANGE)
+    try:
+        for name, value in setting.items():
+            if name == "overall":
+                status.MIN_INDEX_CHANGE = value
+            elif name == "resolution":
+                status.SPIKE_RESOLUTION = value
+            elif name in status.FAMILY_MIN_CHANGE:
+                status.FAMILY_MIN_CHANGE[name] = value
+            else:
+                raise SystemExit(f"status_sweep: unknown threshold {name!r}")
+        yield
+    finally:
+        status.MIN_INDEX_CHANGE, status.SPIKE_RESOLUTION = saved[:2]
+        status.FAMILY_MIN_CHANGE.clear()
+        status.FAMILY_MIN_CHANGE.update(saved[2])
+
+
+def decide_all(rows: list[dict]) -> dict[int, tuple[str, str]]:
+    """Overall status and its first reason for each saved series, under the current thresholds."""
+    from eegpipe.status import decide_status
+
+    out = {}
+    for r in rows:
+        st, why = decide_status(r["pre"], r["post"], r["change"])
+        out[r["seed"]] = st, (why[0] if why else "")
+    return out
+
+
+def summary(rows: list[dict], decided: dict[int, tuple[str, str]]) -> str:
+    """One line: right per true response and in all."""
+    parts, total = [], 0
+    for resp, want in EXPECTED.items():
+        sel = [r for r in rows if r["response"] == resp]
+        right = sum(decided[r["seed"]][0] == want for r in sel)
+        total += right
+        parts.append(f"{resp} {right}/{len(sel)}")
+    return f"{', '.join(parts)}; right {total}/{len(rows)}"
+
+
+def parse_setting(text: str) -> dict[str, float]:
+    """``spikes=0.25,overall=0.36`` -> ``{"spikes": 0.25, "overall": 0.36}``."""
+    out = {}
+    for part in filter(None, text.split(",")):
+        name, _, value = part.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise SystemExit(f"status_sweep: --try {text!r}: {part!r} is not NAME=NUMBER") from None
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Load, re-decide and print.
+
+    Parameters
+    ----------
+    argv : list of str or None
+        Command-line arguments.
+
+    Returns
+    -------
+    status : int
+    """
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("dirs", nargs="+", type=Path, help="folders with <seed>.pkl from treatment_response.py --save")
+    p.add_argument("--try", dest="tries", action="append", default=[], metavar="NAME=V,...",
+                   help="a setting of thresholds to compare with the current one (repeatable)")  # fmt: skip
+    args = p.parse_args(argv)
+    rows = []
+    for d in args.dirs:
+        for f in sorted(d.rglob("*.pkl")):
+            with open(f, "rb") as fh:
+                rows.append(pickle.load(fh))
+    if not rows:
+        print(f"status_sweep: no .pkl files under {', '.join(map(str, args.dirs))}", file=sys.stderr)
+        return 1
+    rows.sort(key=lambda r: r["seed"])
+    from eegpipe import status
+
+    base = decide_all(rows)
+    print(f"{len(rows)} saved series (seeds {rows[0]['seed']}-{rows[-1]['seed']})")
+    print(f"current (overall {status.MIN_INDEX_CHANGE}, resolution {status.SPIKE_RESOLUTION}, "
+          f"{', '.join(f'{k} {v}' for k, v in status.FAMILY_MIN_CHANGE.items())}): {summary(rows, base)}")  # fmt: skip
+    wrong = [r for r in rows if base[r["seed"]][0] != EXPECTED[r["response"]]]
+    for r in wrong:
+        print(f"  wrong {r['seed']:<6}{r['response']:<15}{base[r['seed']][0]:<14}{base[r['seed']][1]}")
+    for text in args.tries:
+        setting = parse_setting(text)
+        with thresholds(setting):
+            got = decide_all(rows)
+        print(f"\n--try {text}: {summary(rows, got)}")
+        for r in rows:
+            was, now = base[r["seed"]][0], got[r["seed"]][0]
+            if was != now:
+                mark = "fixed" if now == EXPECTED[r["response"]] else "broken" if was == EXPECTED[r["response"]] else ""
+                print(f"  {r['seed']:<6}{r['response']:<15}{was} -> {now:<12}{mark:<8}{got[r['seed']][1]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
