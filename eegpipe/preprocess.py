@@ -476,7 +476,7 @@ def _find_bad_channels(data_uv, sfreq, ch_names, spectra) -> dict[str, str]:
         log_rms = np.log(rms[ok])
         med = np.median(log_rms)
         mad = 1.4826 * np.median(np.abs(log_rms - med))
-        z = (np.log(rms) - med) / max(mad, 1e-3)
+        z = (np.log(np.maximum(rms, np.finfo(float).tiny)) - med) / max(mad, 1e-3)  # a flat channel: no log(0) warning
         for i in np.flatnonzero(ok & (z > NOISY_Z) & (rms > NOISY_RATIO * np.exp(med))):
             bad[ch_names[i]] = (f"noisy: {rms[i]:.3g} µV RMS, {rms[i] / np.exp(med):.1f} times "
                                 "the median channel")  # fmt: skip
