@@ -35,8 +35,9 @@ thrown away as "artifact".
 * **Eye**: a slow deflection whose scalp topography matches the eye's dipole field
   (blink: Fp1 and Fp2 positive, falling off backwards; horizontal movement: F7 and F8 in
   mirror image). Eye artifacts mark channels, not epochs: awake infants blink every few
-  seconds. (The pipeline lists them but does not yet leave the marked channels out of
-  the measures.)
+  seconds. A spike detection on a marked electrode at the moment of the deflection is
+  the blink's edge and is set aside (:func:`eye_spike_mask`); the other measures do not
+  yet leave the marked channels out.
 
 Tremor and myoclonic jerks during B12 treatment are muscle and movement: they exclude
 their epochs, so they never count as spikes or as relapse.
@@ -177,6 +178,13 @@ EYE_BLINK_UV, EYE_LATERAL_UV = 40.0, 30.0
 EYE_MASK_UV = 30.0
 #: Eye deflections last at least this long (s); shorter ones are not from the eyes.
 EYE_MIN_S = 0.1
+#: A spike or sharp-wave detection on a derivation with an electrode carrying eye signal,
+#: within this many seconds of the eye deflection, is the blink's or the eye movement's
+#: edge, not a discharge: eye blinks are the commonest source of false frontal "sharp
+#: waves" (Tatum et al., Handbook of EEG Interpretation, 2nd ed. 2014, ch. 7: artifacts),
+#: and awake infants blink every few seconds.  *unverified*: the margin covers the rise
+#: before the low-passed deflection crosses its thresholds.
+EYE_SPIKE_MARGIN_S = 0.1
 
 
 @dataclass
@@ -199,6 +207,9 @@ class ArtifactMarks:
     repaired : ndarray of bool, shape (n_epochs,), or None
         Epochs whose popping electrodes :func:`repair_pops` replaced (scored, not
         excluded); ``None`` until it has run.
+    eye_samples : ndarray of bool, shape (n_epochs, n_channels, n_times), or None
+        Where each channel carries a detected eye deflection, sample by sample (what
+        :func:`eye_spike_mask` reads); ``None`` when not computed.
     """
 
     ch_names: list[str]
@@ -211,6 +222,7 @@ class ArtifactMarks:
     pop_channels: np.ndarray
     reasons: list[str] = field(default_factory=list)
     repaired: np.ndarray | None = None
+    eye_samples: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def exclude(self) -> np.ndarray:
@@ -288,7 +300,7 @@ def mark_artifacts(
 
     pop_channels = _pops(x, sfreq, names, good)
     pop = pop_channels.any(axis=1)
-    eye_channels = _eye(x, sfreq, names, good)
+    eye_channels, eye_samples = _eye(x, sfreq, names, good)
     eye = eye_channels.any(axis=1)
 
     reasons = []
@@ -310,7 +322,57 @@ def mark_artifacts(
             parts.append(f"eye artifact on {_names(eye_channels[e], names)} (not excluded)")
         reasons.append("; ".join(parts))
     return ArtifactMarks(names, eye, emg, movement, pop, eye_channels, emg_channels,
-                         pop_channels, reasons)  # fmt: skip
+                         pop_channels, reasons, eye_samples=eye_samples)  # fmt: skip
+
+
+def eye_spike_mask(times_s: np.ndarray, derivations: Sequence[str], marks: ArtifactMarks,
+                   starts: np.ndarray, n_times: int, sfreq: float) -> np.ndarray:  # fmt: skip
+    """Spike detections that are eye artifact (see :data:`EYE_SPIKE_MARGIN_S`).
+
+    Parameters
+    ----------
+    times_s : ndarray of float, shape (n_detections,)
+        Detection times, in seconds from the first sample of the data the epochs were
+        cut from.
+    derivations : sequence of str
+        Each detection's derivation, e.g. ``"Fp1-F7"`` (old temporal names).
+    marks : ArtifactMarks
+        From :func:`mark_artifacts` on those epochs (with ``eye_samples``).
+    starts : ndarray of int, shape (n_epochs,)
+        First sample of each epoch in that data.
+    n_times : int
+        Samples per epoch.
+    sfreq : float
+        Sampling rate of that data, Hz.
+
+    Returns
+    -------
+    eye : ndarray of bool, shape (n_detections,)
+        True where a detection lies within :data:`EYE_SPIKE_MARGIN_S` of an eye deflection
+        on one of its derivation's electrodes, in an epoch that carries it.
+    """
+    times = np.asarray(times_s, float)
+    out = np.zeros(times.size, dtype=bool)
+    if marks.eye_samples is None or not times.size or not marks.eye.any():
+        return out
+    row = {n: i for i, n in enumerate(marks.ch_names)}
+    margin = int(round(EYE_SPIKE_MARGIN_S * sfreq))
+    # per epoch and channel, samples within the margin of an eye deflection
+    near = marks.eye_samples
+    if margin:
+        c = np.zeros((*near.shape[:2], near.shape[2] + 1), dtype=np.int32)
+        np.cumsum(near, axis=-1, out=c[..., 1:])
+        i = np.arange(near.shape[2])
+        near = c[..., np.minimum(i + margin + 1, near.shape[2])] > c[..., np.maximum(i - margin, 0)]
+    samples = np.round(times * sfreq).astype(int)
+    starts = np.asarray(starts, int)
+    for k, (s, d) in enumerate(zip(samples, derivations, strict=True)):
+        e = np.searchsorted(starts, s, side="right") - 1
+        if e < 0 or s - starts[e] >= n_times or not marks.eye[e]:
+            continue
+        chans = [row[n] for n in str(d).split("-") if n in row]
+        out[k] = bool(near[e, chans, s - starts[e]].any())
+    return out
 
 
 def _names(mask: np.ndarray, names: list[str]) -> str:
@@ -521,9 +583,11 @@ def repair_pops(data: np.ndarray, marks: ArtifactMarks, starts: np.ndarray, n_ti
     return repaired
 
 
-def _eye(x: np.ndarray, sfreq: float, names: list[str], good: np.ndarray) -> np.ndarray:
-    """Channels carrying blinks or lateral eye movements, shape (n_ep, n_ch)."""
+def _eye(x: np.ndarray, sfreq: float, names: list[str], good: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Channels carrying blinks or lateral eye movements, shape (n_ep, n_ch), and where,
+    sample by sample, shape (n_ep, n_ch, n_t)."""
     out = np.zeros(x.shape[:2], dtype=bool)
+    where = np.zeros(x.shape, dtype=bool)
     sos = butter_sos(4, EYE_LOWPASS_HZ, "lowpass", float(sfreq))
     min_len = max(int(round(EYE_MIN_S * sfreq)), 1)
     fields = ((BLINK_FIELD, EYE_BLINK_UV, False), (LATERAL_EYE_FIELD, EYE_LATERAL_UV, True))
@@ -553,8 +617,10 @@ def _eye(x: np.ndarray, sfreq: float, names: list[str], good: np.ndarray) -> np.
         hit = _long_runs((corr >= EYE_CORR) & (amp >= min_uv), min_len)
         peak = np.where(hit, amp, 0.0).max(axis=-1)  # (n_ep,)
         carried = (np.abs(w)[None, :] * peak[:, None] >= EYE_MASK_UV) | defining[None, :]
-        out[:, rows] |= carried & hit.any(axis=-1)[:, None]
-    return out
+        carried &= hit.any(axis=-1)[:, None]
+        out[:, rows] |= carried
+        where[:, rows] |= carried[:, :, None] & hit[:, None, :]
+    return out, where
 
 
 def _long_runs(mask: np.ndarray, min_len: int) -> np.ndarray:

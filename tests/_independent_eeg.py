@@ -94,6 +94,42 @@ def add_pops(x: np.ndarray, channel: str, times_s, amp_uv: float = 300.0, tau_s:
     return x
 
 
+#: Share of a blink's potential at each electrode: largest at the frontopolar electrodes,
+#: about half at the frontal row, little centrally, none posteriorly (the eye's vertical
+#: dipole seen from the scalp; textbook figures, e.g. Tatum 2014).
+BLINK_SHARE = {"Fp1": 1.0, "Fp2": 1.0, "F3": 0.5, "Fz": 0.5, "F4": 0.5, "F7": 0.3, "F8": 0.3,
+               "C3": 0.15, "Cz": 0.15, "C4": 0.15, "T3": 0.1, "T4": 0.1}  # fmt: skip
+
+
+def add_blinks(x: np.ndarray, times_s, amp_uv=150.0, dur_s=0.35) -> np.ndarray:
+    """Add eye blinks to ``x`` in place and return it: at each time a positive deflection
+    of ``amp_uv`` at Fp1/Fp2 (quick rise over a third of ``dur_s``, slower fall), spread
+    over the front of the head by :data:`BLINK_SHARE`; ``amp_uv`` and ``dur_s`` may be
+    one value per blink."""
+    amps = np.broadcast_to(np.asarray(amp_uv, float), np.shape(times_s))
+    durs = np.broadcast_to(np.asarray(dur_s, float), np.shape(times_s))
+    for t0, amp, dur in zip(times_s, amps, durs, strict=True):
+        n = int(dur * SFREQ)
+        t = np.arange(n) / n
+        shape = np.where(t < 1 / 3, np.sin(np.pi / 2 * t * 3), np.cos(np.pi / 2 * (t - 1 / 3) * 1.5))
+        s = int(t0 * SFREQ)
+        for c, share in BLINK_SHARE.items():
+            x[CHANNELS.index(c), s:s + n] += amp * share * shape
+    return x
+
+
+def add_spikes(x: np.ndarray, channel: str, times_s, amp_uv: float = 250.0) -> np.ndarray:
+    """Add focal spikes (a 30-ms negative spike and its after-going slow wave, as in
+    :func:`hypsarrhythmia`) to one channel of ``x`` in place and return it."""
+    t = np.arange(int(0.2 * SFREQ)) / SFREQ
+    wave = -np.exp(-((t - 0.03) / 0.012) ** 2) * amp_uv + np.exp(-((t - 0.1) / 0.04) ** 2) * 100
+    c = CHANNELS.index(channel)
+    for t0 in times_s:
+        s = int(t0 * SFREQ)
+        x[c, s:s + t.size] += wave
+    return x
+
+
 def write(path: Path, x_uv: np.ndarray, start: dt.datetime, birthdate: str) -> Path:
     """EDF+ with labels ``EEG <name>-Ref`` in µV, a start time and a birth date."""
     headers = [highlevel.make_signal_header(f"EEG {c}-Ref", dimension="uV", sample_frequency=SFREQ,

@@ -414,6 +414,42 @@ def test_a_popping_electrode_costs_no_epochs_and_makes_no_spikes():
     assert (b["spike_events_per_min"] <= a["spike_events_per_min"]).all()
 
 
+def test_blinks_make_no_spikes_and_hide_no_frontal_spike_between_them():
+    # Awake infants blink every few seconds, and a blink's edge on the frontopolar and
+    # frontotemporal derivations can pass for a sharp wave.  Twelve simulated normal
+    # infants, awake, blinking and free of other artifacts, 2 minutes each: at most a few
+    # spike events in all (before detections on an eye deflection were set aside, 19).
+    # And the rule blanks no frontal channel: 12 spikes drawn at Fp1 between 40 blinks
+    # on independent normal EEG (tests/_independent_eeg.py, no simulator) are found.
+    import mne
+
+    from eegpipe.features import extract
+    from tests import _independent_eeg as independent
+
+    def events(t):
+        return float((t["spike_events_per_min"] * (t["end_s"] - t["start_s"]) / 60).sum())
+
+    total = 0.0
+    for seed in range(12):
+        rec = _sim("normal", seed, ("blink",), duration_s=120, sleep_bias=0.0)
+        info = mne.create_info(_names(rec), rec.sfreq, "eeg")
+        t = extract(mne.io.RawArray(rec.eeg * 1e-6, info, verbose="error"))
+        assert t["exclude_reason"].str.contains("eye artifact").any()
+        total += events(t)
+    assert total <= 4
+
+    rng = np.random.default_rng(13)
+    clean = independent.normal_awake(rng, 120)
+    blink_times = np.sort(rng.uniform(1, 118, 40))
+    blinking = independent.add_blinks(clean.copy(), blink_times, rng.uniform(80, 250, 40), rng.uniform(0.2, 0.5, 40))
+    free = [t for t in np.arange(2.0, 118.0, 0.5) if np.abs(blink_times - t).min() > 1.0]
+    spiking = independent.add_spikes(blinking.copy(), "Fp1", np.sort(rng.choice(free, 12, replace=False)))
+    info = mne.create_info(list(independent.CHANNELS), independent.SFREQ, "eeg")
+    b, c = (extract(mne.io.RawArray(v * 1e-6, info, verbose="error")) for v in (blinking, spiking))
+    assert b["exclude_reason"].str.contains("eye artifact on Fp1, Fp2").sum() >= 6, b["exclude_reason"].tolist()
+    assert events(c) >= events(b) + 10, (events(b), events(c))
+
+
 def test_fast_normal_background_of_an_older_infant_is_not_muscle():
     # A normal 24-month-old whose spectrum falls as 1/f^1.6 has 2.5-3 µV at 30-40 Hz,
     # near EMG_MIN_UV; single half-second windows then cross both EMG tests by chance
