@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy import signal
+from scipy import ndimage, signal
 
 from eegpipe._numeric import butter_sos, lagged_differences, median_abs_lagged, sosfiltfilt
 from eegpipe.montage import NEW_TO_OLD, nearest_neighbours
@@ -180,10 +180,11 @@ EYE_MASK_UV = 30.0
 EYE_MIN_S = 0.1
 #: A spike or sharp-wave detection on a derivation with an electrode carrying eye signal,
 #: within this many seconds of the eye deflection, is the blink's or the eye movement's
-#: edge, not a discharge: eye blinks are the commonest source of false frontal "sharp
-#: waves" (Tatum et al., Handbook of EEG Interpretation, 2nd ed. 2014, ch. 7: artifacts),
-#: and awake infants blink every few seconds.  *unverified*: the margin covers the rise
-#: before the low-passed deflection crosses its thresholds.
+#: edge, not a discharge: blinks and the lateral rectus spikes of eye movements are
+#: common sources of false frontal "sharp waves" (artifact chapters of EEG texts, e.g.
+#: Tatum (ed.), Handbook of EEG Interpretation, 2nd ed., 2014), and awake infants blink
+#: every few seconds.  *unverified*: the margin covers the rise before the low-passed
+#: deflection crosses its thresholds.
 EYE_SPIKE_MARGIN_S = 0.1
 
 
@@ -358,12 +359,8 @@ def eye_spike_mask(times_s: np.ndarray, derivations: Sequence[str], marks: Artif
     row = {n: i for i, n in enumerate(marks.ch_names)}
     margin = int(round(EYE_SPIKE_MARGIN_S * sfreq))
     # per epoch and channel, samples within the margin of an eye deflection
-    near = marks.eye_samples
-    if margin:
-        c = np.zeros((*near.shape[:2], near.shape[2] + 1), dtype=np.int32)
-        np.cumsum(near, axis=-1, out=c[..., 1:])
-        i = np.arange(near.shape[2])
-        near = c[..., np.minimum(i + margin + 1, near.shape[2])] > c[..., np.maximum(i - margin, 0)]
+    near = ndimage.binary_dilation(marks.eye_samples, np.ones((1, 1, 2 * margin + 1), bool)) \
+        if margin else marks.eye_samples  # fmt: skip
     samples = np.round(times * sfreq).astype(int)
     starts = np.asarray(starts, int)
     for k, (s, d) in enumerate(zip(samples, derivations, strict=True)):
