@@ -13,7 +13,9 @@ spent.
     python benchmarks/status_sweep.py /tmp/sweep --try spikes=0.25,synchrony=0.39 --try overall=0.36
 
 Names a ``--try`` can set: ``overall`` (``MIN_INDEX_CHANGE``), ``resolution``
-(``SPIKE_RESOLUTION``) and each family of ``FAMILY_MIN_CHANGE``.
+(``SPIKE_RESOLUTION``) and each family of ``FAMILY_MIN_CHANGE``.  The reasons printed
+under a ``--try`` quote the families' thresholds as the rule's text has them (the current
+ones); the decisions use the tried ones.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-EXPECTED = {"responder": "normalized", "partial": "improved", "non_responder": "unchanged"}
+from treatment_response import EXPECTED  # the benchmark whose saved series this re-decides
 
 
 @contextmanager
