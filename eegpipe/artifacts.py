@@ -598,7 +598,9 @@ def _eye(x: np.ndarray, sfreq: float, names: list[str], good: np.ndarray) -> tup
     for (field_map, min_uv, signed), rows in zip(fields, row_sets, strict=True):
         w = np.array([field_map.get(names[i], 0.0) for i in rows]) if rows.size else rows
         defining = np.abs(w) == 1.0
-        if defining.sum() < 2 or rows.size < 5:
+        # a lateral movement is told by F7 and F8 in mirror image, so it needs both; a
+        # blink's field is one-signed and falls off backwards, so one good Fp will do
+        if defining.sum() < (2 if signed else 1) or rows.size < 5:
             continue
         if low is None:
             low = sosfiltfilt(sos, x[:, front], axis=-1)

@@ -450,6 +450,40 @@ def test_blinks_make_no_spikes_and_hide_no_frontal_spike_between_them():
     assert events(c) >= events(b) + 10, (events(b), events(c))
 
 
+def test_blinks_are_still_found_when_one_frontopolar_electrode_is_bad():
+    # A loose Fp2 is common; a blink is still one-signed at Fp1 and falls off backwards.
+    # The twelve awake, blinking normals of the test above with Fp2 flat: at most a few
+    # spike events in all (16 while the blink template needed both Fp1 and Fp2).  And on
+    # independent normal EEG (tests/_independent_eeg.py) with 40 blinks and Fp2 flat,
+    # the blinks are marked on Fp1.
+    import mne
+
+    from eegpipe.features import extract
+    from tests import _independent_eeg as independent
+
+    def events(t):
+        return float((t["spike_events_per_min"] * (t["end_s"] - t["start_s"]) / 60).sum())
+
+    total = 0.0
+    for seed in range(12):
+        rec = _sim("normal", seed, ("blink",), duration_s=120, sleep_bias=0.0)
+        names = _names(rec)
+        x = rec.eeg.copy()
+        x[names.index("Fp2")] = 0.0
+        t = extract(mne.io.RawArray(x * 1e-6, mne.create_info(names, rec.sfreq, "eeg"), verbose="error"))
+        assert "Fp2" in t.attrs["bad_channels"]
+        total += events(t)
+    assert total <= 4
+
+    rng = np.random.default_rng(14)
+    blinking = independent.add_blinks(independent.normal_awake(rng, 120), np.sort(rng.uniform(1, 118, 40)),
+                                      rng.uniform(100, 250, 40), rng.uniform(0.2, 0.5, 40))  # fmt: skip
+    blinking[independent.CHANNELS.index("Fp2")] = 0.0
+    info = mne.create_info(list(independent.CHANNELS), independent.SFREQ, "eeg")
+    b = extract(mne.io.RawArray(blinking * 1e-6, info, verbose="error"))
+    assert b["exclude_reason"].str.contains("eye artifact on Fp1").sum() >= 6, b["exclude_reason"].tolist()
+
+
 def test_fast_normal_background_of_an_older_infant_is_not_muscle():
     # A normal 24-month-old whose spectrum falls as 1/f^1.6 has 2.5-3 µV at 30-40 Hz,
     # near EMG_MIN_UV; single half-second windows then cross both EMG tests by chance
