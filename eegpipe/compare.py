@@ -202,7 +202,7 @@ def _score(source: str | PathLike, epoch_s: float) -> Timepoint:
                      _subject=_subject_key(rec.subject), states=states if any(states) else None)  # fmt: skip
 
 
-_EMPTY = pd.DataFrame(columns=["start_s", "end_s", "excluded", "attenuated_s", "spike_events_per_min",
+_EMPTY = pd.DataFrame(columns=["start_s", "end_s", "excluded", "attenuated_s", "spike_events_per_min", "spike_regions",
                                *[f.key for f in FEATURES if f.key != "paroxysmal_attenuation_share"]])  # fmt: skip
 
 

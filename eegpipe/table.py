@@ -19,7 +19,7 @@ import pandas as pd
 
 from eegpipe.pipeline import EpochTable
 from eegpipe.rules import HIGH_AMPLITUDE_UV
-from eegpipe.summary import attenuation_mask, clean_seconds, event_regions
+from eegpipe.summary import MIDLINE_REGION, attenuation_mask, clean_seconds, event_regions
 
 #: Per-epoch feature columns (numeric), in order, with what each is.
 EPOCH_FEATURES: dict[str, str] = {
@@ -46,6 +46,9 @@ EPOCH_FEATURES: dict[str, str] = {
     "global_correlation": "mean |correlation| over all channel pairs, delta band",
     "spike_events_per_min": "spike/sharp-wave events in the epoch, per minute",
     "spike_regions": "scalp regions with at least one spike event in the epoch",
+    "lateral_spike_events_per_min": "spike/sharp-wave events off the midline (an event's region is not "
+                                    "Fz-Cz-Pz), per minute",
+    "lateral_spike_regions": "scalp regions off the midline with at least one spike event in the epoch",
     "attenuated_s": "seconds of the epoch inside a paroxysmal attenuation episode",
 }
 
@@ -112,6 +115,10 @@ def epoch_frame(t: EpochTable, measures: dict | None = None, *, per_channel: boo
     hi = np.searchsorted(ev_t, t.start_s + t.epoch_s, side="left")
     df["spike_events_per_min"] = (hi - lo) * 60.0 / t.epoch_s
     df["spike_regions"] = [len(set(ev_r[a:b])) for a, b in zip(lo, hi, strict=True)]
+    # off the midline: where normal sleep's vertex waves are not (summary.MIDLINE_REGION)
+    lateral = np.r_[0, np.cumsum(ev_r != MIDLINE_REGION)]
+    df["lateral_spike_events_per_min"] = (lateral[hi] - lateral[lo]) * 60.0 / t.epoch_s
+    df["lateral_spike_regions"] = [len(set(ev_r[a:b]) - {MIDLINE_REGION}) for a, b in zip(lo, hi, strict=True)]
     low = attenuation_mask(t, clean_seconds(t))
     s = t.second_start_s
     a = np.searchsorted(s, t.start_s - 1e-6)

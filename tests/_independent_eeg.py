@@ -130,6 +130,28 @@ def add_spikes(x: np.ndarray, channel: str, times_s, amp_uv: float = 250.0) -> n
     return x
 
 
+#: A vertex wave's field: largest at Cz, half as large at Fz and Pz, under a third at
+#: C3/C4 (textbook: a sharp, surface-negative transient of sleep, maximal at the vertex).
+VERTEX_SHARE = {"Cz": 1.0, "Fz": 0.5, "Pz": 0.5, "C3": 0.3, "C4": 0.3}
+
+
+def add_vertex_waves(x: np.ndarray, times_s, amp_uv=200.0, dur_s=0.1, share=None) -> np.ndarray:
+    """Add vertex waves to ``x`` in place and return it: at each time a surface-negative
+    sharp wave of ``amp_uv`` lasting ``dur_s`` at Cz (a pointed peak, a steeper rise than
+    fall), spread by ``share`` (default :data:`VERTEX_SHARE`); ``amp_uv`` may be one value
+    per wave."""
+    share = VERTEX_SHARE if share is None else share
+    amps = np.broadcast_to(np.asarray(amp_uv, float), np.shape(times_s))
+    n = int(dur_s * SFREQ)
+    t = np.arange(n) / n
+    shape = -np.where(t < 0.4, t / 0.4, (1 - t) / 0.6)
+    for t0, amp in zip(times_s, amps, strict=True):
+        s = int(t0 * SFREQ)
+        for c, k in share.items():
+            x[CHANNELS.index(c), s:s + n] += amp * k * shape
+    return x
+
+
 def write(path: Path, x_uv: np.ndarray, start: dt.datetime, birthdate: str) -> Path:
     """EDF+ with labels ``EEG <name>-Ref`` in µV, a start time and a birth date."""
     headers = [highlevel.make_signal_header(f"EEG {c}-Ref", dimension="uV", sample_frequency=SFREQ,

@@ -129,7 +129,7 @@ def test_normal_followup_with_involuntary_movements_reads_normalized(tremor_file
     c = compare(base, shaky, n_boot=500)
     assert c.post.score.quality["artifact_share"] > 0.3  # the movements were seen and left out
     assert c.status == "normalized", c.reasons
-    assert c.post.values["spike_events_per_min"] < FOCUS_MIN_RATE_PER_MIN
+    assert c.post.values["lateral_spike_events_per_min"] < FOCUS_MIN_RATE_PER_MIN
     # the same infant normal before the movements began: no relapse
     c2 = compare(calm, shaky, n_boot=500)
     assert c2.status == "unchanged", c2.reasons
@@ -389,9 +389,9 @@ def test_shipped_reference_agrees_with_published_values():
     # normal awake background 50-100 µV, sleep higher (domain.md); hypsarrhythmia 200-500 µV
     assert 40 <= q("ptp_median_uv", "normal_all")["q50"] <= 150
     assert 200 <= q("ptp_median_uv", "hypsarrhythmia")["q50"] <= 500
-    assert q("spike_events_per_min", "normal_all")["q90"] < FOCUS_MIN_RATE_PER_MIN
-    assert q("spike_events_per_min", "hypsarrhythmia")["q50"] > FEW_SPIKES_PER_MIN
-    assert q("spike_regions", "hypsarrhythmia")["q50"] >= 3  # multifocal (BASED: >= 3 foci)
+    assert q("lateral_spike_events_per_min", "normal_all")["q90"] < FOCUS_MIN_RATE_PER_MIN
+    assert q("lateral_spike_events_per_min", "hypsarrhythmia")["q50"] > FEW_SPIKES_PER_MIN
+    assert q("lateral_spike_regions", "hypsarrhythmia")["q50"] >= 3  # multifocal (BASED: >= 3 foci)
     assert q("permutation_entropy", "hypsarrhythmia")["q50"] < q("permutation_entropy", "normal_all")["q50"]
     assert q("interhemispheric_correlation", "hypsarrhythmia")["q50"] < \
         q("interhemispheric_correlation", "normal_all")["q50"]  # fmt: skip
@@ -404,11 +404,50 @@ def test_shipped_reference_agrees_with_published_values():
         assert ref.index(hyps, age)["overall"] <= 0.05
 
 
+def test_vertex_waves_of_normal_sleep_leave_the_spike_index_at_normal():
+    # Vertex waves (sharp, surface-negative, maximal at Cz) are normal in sleep from about
+    # 5 months (domain.md) and are what the spike detector most often finds in normal EEG:
+    # before the spike family left the midline out, a normal day-180 recording full of
+    # them read 0.97 after 1.00 at day 30.  Drawn on independent EEG (no simulator): the
+    # detector sees them, the spike family does not count them; spikes at C3 it does.
+    # (A field reaching C3/C4 at 0.4 of Cz instead of 0.3 gets about half of them
+    # counted, as the parasagittal chain then sees them as large as the midline does.)
+    import mne
+
+    from eegpipe.features import extract
+    from eegpipe.reference import comparison_table, recording_values
+
+    rng = np.random.default_rng(21)
+    clean = independent.normal_awake(rng, 120)
+    times = np.sort(rng.choice(np.arange(2.0, 117.0, 1.5), 24, replace=False))
+    vertex = independent.add_vertex_waves(clean.copy(), times, rng.uniform(150, 300, times.size))
+    free = [t for t in np.arange(2.0, 117.0, 0.5) if np.abs(times - t).min() > 0.6]
+    at = np.sort(rng.choice(free, 12, replace=False))
+    spiking = vertex.copy()
+    for ch, amp in {"C3": 250, "F3": 100, "P3": 100, "T3": 80, "Cz": 80}.items():  # a field around C3
+        independent.add_spikes(spiking, ch, at, amp)
+    info = mne.create_info(list(independent.CHANNELS), independent.SFREQ, "eeg")
+    tables = [extract(mne.io.RawArray(v * 1e-6, info, verbose="error")) for v in (clean, vertex, spiking)]
+
+    def events(t, key):
+        return float((t[key] * (t["end_s"] - t["start_s"]) / 60).sum())
+
+    a, b, c = tables
+    assert events(b, "spike_events_per_min") >= events(a, "spike_events_per_min") + 10  # seen...
+    assert events(b, "lateral_spike_events_per_min") <= events(a, "lateral_spike_events_per_min") + 2  # ...not counted
+    assert events(c, "lateral_spike_events_per_min") >= events(b, "lateral_spike_events_per_min") + 10
+    ref = Reference.load()
+    spikes = [ref.index(recording_values(comparison_table(t)), 12.0)["families"]["spikes"] for t in tables]
+    assert spikes[0] == spikes[1] == 1.0, spikes
+    assert spikes[2] < 0.8, spikes
+
+
 def test_shipped_reference_is_reproducible():
     ref = Reference.load()
     stored = {r["seed"]: r for r in ref.data["recordings"]}
     plan = reference_plan()
-    for entry in (plan[0], plan[60]):  # a normal and a classic hypsarrhythmia
+    classic = next(e for e in plan if e["group"] == "classic")
+    for entry in (plan[0], classic):  # a normal and a classic hypsarrhythmia
         row = measure_reference_recording(entry, ref.data["duration_s"])
         for f in FEATURES:
             assert row[f.key] == pytest.approx(stored[entry["seed"]][f.key], rel=1e-3, abs=1e-4), f.key
