@@ -12,6 +12,11 @@ spent.
 
     python benchmarks/status_sweep.py /tmp/sweep --try spikes=0.25,synchrony=0.39 --try overall=0.36
 
+``--reference FILE`` first places every saved recording on another reference file (as
+``python -m eegpipe.reference build --out FILE`` writes it) from its saved pooled and
+bootstrap values, as ``eegpipe.compare`` does, so that two references can be compared on
+the same series; the saved series must hold every feature the reference has.
+
 Names a ``--try`` can set: ``overall`` (``MIN_INDEX_CHANGE``), ``resolution``
 (``SPIKE_RESOLUTION``) and each family of ``FAMILY_MIN_CHANGE``.  The reasons printed
 under a ``--try`` quote the families' thresholds as the rule's text has them (the current
@@ -50,6 +55,30 @@ def thresholds(setting: dict[str, float]):
         status.MIN_INDEX_CHANGE, status.SPIKE_RESOLUTION = saved[:2]
         status.FAMILY_MIN_CHANGE.clear()
         status.FAMILY_MIN_CHANGE.update(saved[2])
+
+
+def place_on(rows: list[dict], path: Path) -> None:
+    """Index every saved recording again on the reference file at ``path`` (in place):
+    the point index from its pooled values, the bootstrap index from its resampled
+    values, and the overall change with its interval, as ``eegpipe.compare`` computes them."""
+    from eegpipe.compare import _ci
+    from eegpipe.reference import Reference
+
+    ref = Reference.load(path)
+    for r in rows:
+        for tp in (r["pre"], r["post"]):
+            if not tp.comparable:
+                continue
+            point = ref.index(tp.values, tp.age_months)
+            boot = ref.index(tp.boot["values"], tp.age_months)
+            tp.boot = {**tp.boot, "index": boot}
+            tp.index = {**tp.index, "overall": float(point["overall"]), "overall_ci": _ci(boot["overall"]),
+                        "families": {k: float(v) for k, v in point["families"].items()},
+                        "features": {k: float(v) for k, v in point["features"].items()}}  # fmt: skip
+        pre, post = r["pre"], r["post"]
+        if pre.comparable and post.comparable:
+            lo, hi = _ci(post.boot["index"]["overall"] - pre.boot["index"]["overall"])
+            r["change"] = {"value": post.index["overall"] - pre.index["overall"], "ci_low": lo, "ci_high": hi}
 
 
 def decide_all(rows: list[dict]) -> dict[int, tuple[str, str]]:
@@ -102,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("dirs", nargs="+", type=Path, help="folders with <seed>.pkl from treatment_response.py --save")
     p.add_argument("--try", dest="tries", action="append", default=[], metavar="NAME=V,...",
                    help="a setting of thresholds to compare with the current one (repeatable)")  # fmt: skip
+    p.add_argument("--reference", type=Path, metavar="FILE",
+                   help="place every saved recording on this reference file first")  # fmt: skip
     args = p.parse_args(argv)
     rows = []
     for d in args.dirs:
@@ -112,12 +143,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"status_sweep: no .pkl files under {', '.join(map(str, args.dirs))}", file=sys.stderr)
         return 1
     rows.sort(key=lambda r: r["seed"])
+    if args.reference:
+        place_on(rows, args.reference)
     from eegpipe import status
 
     base = decide_all(rows)
     print(f"{len(rows)} saved series (seeds {rows[0]['seed']}-{rows[-1]['seed']})")
     print(f"current (overall {status.MIN_INDEX_CHANGE}, resolution {status.SPIKE_RESOLUTION}, "
           f"{', '.join(f'{k} {v}' for k, v in status.FAMILY_MIN_CHANGE.items())}): {summary(rows, base)}")  # fmt: skip
+    below = [r["seed"] for r in rows if r["response"] == "responder" and r["post"].comparable
+             and r["post"].index["overall"] < 1.0]  # fmt: skip
+    print(f"responders whose last recording reads below 1: {len(below)} {below}")
     wrong = [r for r in rows if base[r["seed"]][0] != EXPECTED[r["response"]]]
     for r in wrong:
         print(f"  wrong {r['seed']:<6}{r['response']:<15}{base[r['seed']][0]:<14}{base[r['seed']][1]}")
