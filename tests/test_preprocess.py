@@ -414,6 +414,28 @@ def test_a_popping_electrode_costs_no_epochs_and_makes_no_spikes():
     assert (b["spike_events_per_min"] <= a["spike_events_per_min"]).all()
 
 
+def _spike_events(t) -> float:
+    """Spike events in an epoch table (all epochs)."""
+    return float((t["spike_events_per_min"] * (t["end_s"] - t["start_s"]) / 60).sum())
+
+
+def _blinking_normals(flat: str | None = None) -> list:
+    """Epoch tables of twelve simulated normal infants, awake, blinking and free of other
+    artifacts, 2 minutes each; with the electrode ``flat`` recorded flat."""
+    import mne
+
+    from eegpipe.features import extract
+
+    tables = []
+    for seed in range(12):
+        rec = _sim("normal", seed, ("blink",), duration_s=120, sleep_bias=0.0)
+        names, x = _names(rec), rec.eeg.copy()
+        if flat:
+            x[names.index(flat)] = 0.0
+        tables.append(extract(mne.io.RawArray(x * 1e-6, mne.create_info(names, rec.sfreq, "eeg"), verbose="error")))
+    return tables
+
+
 def test_blinks_make_no_spikes_and_hide_no_frontal_spike_between_them():
     # Awake infants blink every few seconds, and a blink's edge on the frontopolar and
     # frontotemporal derivations can pass for a sharp wave.  Twelve simulated normal
@@ -426,17 +448,9 @@ def test_blinks_make_no_spikes_and_hide_no_frontal_spike_between_them():
     from eegpipe.features import extract
     from tests import _independent_eeg as independent
 
-    def events(t):
-        return float((t["spike_events_per_min"] * (t["end_s"] - t["start_s"]) / 60).sum())
-
-    total = 0.0
-    for seed in range(12):
-        rec = _sim("normal", seed, ("blink",), duration_s=120, sleep_bias=0.0)
-        info = mne.create_info(_names(rec), rec.sfreq, "eeg")
-        t = extract(mne.io.RawArray(rec.eeg * 1e-6, info, verbose="error"))
-        assert t["exclude_reason"].str.contains("eye artifact").any()
-        total += events(t)
-    assert total <= 4
+    tables = _blinking_normals()
+    assert all(t["exclude_reason"].str.contains("eye artifact").any() for t in tables)
+    assert sum(map(_spike_events, tables)) <= 4
 
     rng = np.random.default_rng(13)
     clean = independent.normal_awake(rng, 120)
@@ -447,7 +461,7 @@ def test_blinks_make_no_spikes_and_hide_no_frontal_spike_between_them():
     info = mne.create_info(list(independent.CHANNELS), independent.SFREQ, "eeg")
     b, c = (extract(mne.io.RawArray(v * 1e-6, info, verbose="error")) for v in (blinking, spiking))
     assert b["exclude_reason"].str.contains("eye artifact on Fp1, Fp2").sum() >= 6, b["exclude_reason"].tolist()
-    assert events(c) >= events(b) + 10, (events(b), events(c))
+    assert _spike_events(c) >= _spike_events(b) + 10, (_spike_events(b), _spike_events(c))
 
 
 def test_blinks_are_still_found_when_one_frontopolar_electrode_is_bad():
@@ -461,19 +475,9 @@ def test_blinks_are_still_found_when_one_frontopolar_electrode_is_bad():
     from eegpipe.features import extract
     from tests import _independent_eeg as independent
 
-    def events(t):
-        return float((t["spike_events_per_min"] * (t["end_s"] - t["start_s"]) / 60).sum())
-
-    total = 0.0
-    for seed in range(12):
-        rec = _sim("normal", seed, ("blink",), duration_s=120, sleep_bias=0.0)
-        names = _names(rec)
-        x = rec.eeg.copy()
-        x[names.index("Fp2")] = 0.0
-        t = extract(mne.io.RawArray(x * 1e-6, mne.create_info(names, rec.sfreq, "eeg"), verbose="error"))
-        assert "Fp2" in t.attrs["bad_channels"]
-        total += events(t)
-    assert total <= 4
+    tables = _blinking_normals(flat="Fp2")
+    assert all("Fp2" in t.attrs["bad_channels"] for t in tables)
+    assert sum(map(_spike_events, tables)) <= 4
 
     rng = np.random.default_rng(14)
     blinking = independent.add_blinks(independent.normal_awake(rng, 120), np.sort(rng.uniform(1, 118, 40)),
