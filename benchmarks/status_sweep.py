@@ -58,27 +58,17 @@ def thresholds(setting: dict[str, float]):
 
 
 def place_on(rows: list[dict], path: Path) -> None:
-    """Index every saved recording again on the reference file at ``path`` (in place):
-    the point index from its pooled values, the bootstrap index from its resampled
-    values, and the overall change with its interval, as ``eegpipe.compare`` computes them."""
-    from eegpipe.compare import _ci
+    """Place every saved recording again on the reference file at ``path`` (in place), with
+    the bootstrap it was compared with (same resamples), and recompute the overall change."""
+    from eegpipe.compare import _place, overall_change
     from eegpipe.reference import Reference
 
     ref = Reference.load(path)
     for r in rows:
         for tp in (r["pre"], r["post"]):
-            if not tp.comparable:
-                continue
-            point = ref.index(tp.values, tp.age_months)
-            boot = ref.index(tp.boot["values"], tp.age_months)
-            tp.boot = {**tp.boot, "index": boot}
-            tp.index = {**tp.index, "overall": float(point["overall"]), "overall_ci": _ci(boot["overall"]),
-                        "families": {k: float(v) for k, v in point["families"].items()},
-                        "features": {k: float(v) for k, v in point["features"].items()}}  # fmt: skip
-        pre, post = r["pre"], r["post"]
-        if pre.comparable and post.comparable:
-            lo, hi = _ci(post.boot["index"]["overall"] - pre.boot["index"]["overall"])
-            r["change"] = {"value": post.index["overall"] - pre.index["overall"], "ci_low": lo, "ci_high": hi}
+            _place(tp, ref, *tp._placement[1:])
+        if r["pre"].comparable and r["post"].comparable:
+            r["change"] = overall_change(r["pre"], r["post"])
 
 
 def decide_all(rows: list[dict]) -> dict[int, tuple[str, str]]:

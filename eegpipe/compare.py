@@ -371,11 +371,26 @@ def compare_timepoints(pre: Timepoint, post: Timepoint) -> Comparison:
         status, reasons = decide_status(pre, post, nan)
         return Comparison(pre, post, status, reasons, nan, {}, notes)
     pre, post, matched = _same_state(pre, post, notes)
-    d = post.boot["index"]["overall"] - pre.boot["index"]["overall"]
-    lo, hi = _ci(d)
-    change = {"value": post.index["overall"] - pre.index["overall"], "ci_low": lo, "ci_high": hi}
+    change = overall_change(pre, post)
     status, reasons = decide_status(pre, post, change)
     return Comparison(pre, post, status, reasons, change, _families(pre, post), notes, matched)
+
+
+def overall_change(pre: Timepoint, post: Timepoint) -> dict:
+    """Change of the overall index from ``pre`` to ``post`` with its bootstrap interval.
+
+    Parameters
+    ----------
+    pre, post : Timepoint
+        Placed on the index (comparable).
+
+    Returns
+    -------
+    change : dict
+        ``value``, ``ci_low``, ``ci_high``.
+    """
+    lo, hi = _ci(post.boot["index"]["overall"] - pre.boot["index"]["overall"])
+    return {"value": post.index["overall"] - pre.index["overall"], "ci_low": lo, "ci_high": hi}
 
 
 def _same_state(pre: Timepoint, post: Timepoint, notes: list[str]):

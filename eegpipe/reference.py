@@ -35,7 +35,6 @@ import json
 import math
 import sys
 import warnings
-from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -522,23 +521,12 @@ def _load(path: str) -> Reference:
     return Reference(data)
 
 
-def _seed_ranges(seeds: Sequence[int]) -> list[list[int]]:
-    """Consecutive runs of ``seeds`` as ``[first, last]`` pairs, in order."""
-    out: list[list[int]] = []
-    for s in seeds:
-        if out and s == out[-1][1] + 1:
-            out[-1][1] = s
-        else:
-            out.append([s, s])
-    return out
-
-
 def _band_name(lo: float, hi: float) -> str:
     return f"{lo:g}-{hi:g}"
 
 
 # -- building ------------------------------------------------------------------------
-def reference_plan(seeds: Sequence[int] = REFERENCE_SEEDS) -> list[dict]:
+def reference_plan(seeds: range = REFERENCE_SEEDS) -> list[dict]:
     """Which recording each reference seed simulates (label, variant, age).
 
     Normals: :data:`N_NORMAL_PER_BAND` per age band at evenly spaced ages; then
@@ -548,8 +536,8 @@ def reference_plan(seeds: Sequence[int] = REFERENCE_SEEDS) -> list[dict]:
 
     Parameters
     ----------
-    seeds : sequence of int
-        One seed per recording (100: the normals, then the hypsarrhythmias).
+    seeds : range
+        100 consecutive seeds.
 
     Returns
     -------
@@ -640,13 +628,13 @@ def summarize_reference(rows: list[dict]) -> dict:
     return out
 
 
-def build_reference(*, seeds: Sequence[int] = REFERENCE_SEEDS, duration_s: int = REFERENCE_DURATION_S,
+def build_reference(*, seeds: range = REFERENCE_SEEDS, duration_s: int = REFERENCE_DURATION_S,
                     progress: bool = False, jobs: int = 1) -> dict:  # fmt: skip
     """Simulate and measure the reference recordings; return the reference file content.
 
     Parameters
     ----------
-    seeds : sequence of int
+    seeds : range
         Simulator seeds, one per recording of :func:`reference_plan`.
     duration_s : int
         Length of each recording in seconds.
@@ -676,7 +664,7 @@ def build_reference(*, seeds: Sequence[int] = REFERENCE_SEEDS, duration_s: int =
         "built_with": "python -m eegpipe.reference build",
         "eegpipe_version": __version__,
         "simulator_version": SIMULATOR_VERSION,
-        "seeds": _seed_ranges(seeds),
+        "seeds": [seeds.start, seeds.stop - 1],
         "duration_s": duration_s,
         "age_bands_months": [list(b) for b in AGE_BANDS_MONTHS],
         "features": {f.key: {"family": f.family, "label": f.label, "unit": f.unit,
