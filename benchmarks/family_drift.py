@@ -12,11 +12,16 @@ by at least the rule's current threshold.
     python benchmarks/family_drift.py --jobs 2 --sets 7030 7130 7660 7720 7780 7840 7900 8000 8060 8120
 
 Seeds of spent held-out sets only: a set's seeds are no longer held out once looked at.
+``--save DIR`` also pickles each series' first and last recording as compared
+(``eegpipe.compare.Timepoint``); ``--saved DIR`` then measures the drift again from those
+files in seconds, each recording placed anew on the current reference and index (the
+same epochs and bootstrap resamples), after a change to either; nothing is simulated.
 """
 
 from __future__ import annotations
 
 import argparse
+import pickle
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -28,18 +33,43 @@ import numpy as np
 SET_SIZE = 60
 
 
-def drift_one(seed: int, out: str, duration_s: int) -> dict:
-    """Simulate one non-responder series; return its first-to-last index changes."""
+def drift_one(seed: int, out: str, duration_s: int, save: str | None = None) -> dict:
+    """Simulate one non-responder series; return its first-to-last index changes (and
+    pickle its first and last recording to ``save/<seed>.pkl`` when ``save`` is given)."""
     from eegpipe.compare import series
     from eegpipe.simulate import simulate_series
 
     paths = simulate_series(Path(out) / f"s{seed}", "non_responder", seed=seed, duration_s=duration_s)
     c = series(paths).overall
-    if c.status == "indeterminate":
-        return {"seed": seed, "status": c.status}
-    fam0, fam1 = c.pre.index["families"], c.post.index["families"]
-    return {"seed": seed, "status": c.status, "overall": c.post.index["overall"] - c.pre.index["overall"],
+    if save:
+        with open(Path(save) / f"{seed}.pkl", "wb") as fh:
+            pickle.dump({"seed": seed, "pre": c.pre, "post": c.post, "status": c.status}, fh)
+    return changes(seed, c.status, c.pre, c.post)
+
+
+def changes(seed: int, status: str, pre, post) -> dict:
+    """Change of the overall and each family's index from ``pre`` to ``post``."""
+    if status == "indeterminate":
+        return {"seed": seed, "status": status}
+    fam0, fam1 = pre.index["families"], post.index["families"]
+    return {"seed": seed, "status": status, "overall": post.index["overall"] - pre.index["overall"],
             **{f: fam1[f] - fam0[f] for f in fam0}}  # fmt: skip
+
+
+def replaced(folder: Path) -> list[dict]:
+    """Changes of the series saved in ``folder``, each recording placed anew on the current
+    reference and index with its saved epochs and bootstrap settings."""
+    from eegpipe.compare import _place
+    from eegpipe.reference import Reference
+
+    ref, rows = Reference.load(), []
+    for f in sorted(folder.glob("*.pkl")):
+        with open(f, "rb") as fh:
+            r = pickle.load(fh)
+        for tp in (r["pre"], r["post"]):
+            _place(tp, ref, *tp._placement[1:])
+        rows.append(changes(r["seed"], r["status"], r["pre"], r["post"]))
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,17 +89,29 @@ def main(argv: list[str] | None = None) -> int:
     from eegpipe.status import FAMILY_MIN_CHANGE, MIN_INDEX_CHANGE
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--sets", type=int, nargs="+", required=True, help="first seeds of spent sets of 60")
+    p.add_argument("--sets", type=int, nargs="+", help="first seeds of spent sets of 60")
     p.add_argument("--duration-s", type=int, default=300, help="length of each recording")
     p.add_argument("--jobs", type=int, default=1, help="series simulated in parallel")
+    p.add_argument("--save", type=Path, metavar="DIR", help="pickle each series' compared recordings here")
+    p.add_argument("--saved", type=Path, metavar="DIR", help="measure from series saved by --save instead")
     args = p.parse_args(argv)
-    k = RESPONSES.index("non_responder")
-    seeds = [s for first in args.sets for s in range(first, first + SET_SIZE) if (s - first) % len(RESPONSES) == k]
+    if (args.sets is None) == (args.saved is None):
+        p.error("give --sets or --saved")
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory() as out, ProcessPoolExecutor(args.jobs) as ex:
-        rows = list(ex.map(drift_one, seeds, [out] * len(seeds), [args.duration_s] * len(seeds)))
+    if args.saved:
+        rows, what = replaced(args.saved), f"saved in {args.saved}, placed on the current reference"
+    else:
+        k = RESPONSES.index("non_responder")
+        seeds = [s for first in args.sets for s in range(first, first + SET_SIZE)
+                 if (s - first) % len(RESPONSES) == k]  # fmt: skip
+        if args.save:
+            args.save.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory() as out, ProcessPoolExecutor(args.jobs) as ex:
+            rows = list(ex.map(drift_one, seeds, [out] * len(seeds), [args.duration_s] * len(seeds),
+                               [str(args.save) if args.save else None] * len(seeds)))  # fmt: skip
+        what = f"sets {', '.join(map(str, args.sets))}"
     rows = [r for r in rows if r["status"] != "indeterminate"]
-    print(f"{len(rows)} non-responder series (sets {', '.join(map(str, args.sets))}), first against last "
+    print(f"{len(rows)} non-responder series ({what}), first against last "
           f"recording, in {time.perf_counter() - t0:.0f} s\n")  # fmt: skip
     thresholds = {**{f: FAMILY_MIN_CHANGE.get(f) for f in FAMILIES}, "overall": MIN_INDEX_CHANGE}
     print(f"{'family':<14}{'SD':>7}{'3 SD':>7}{'rule':>7}{'|change| >= rule':>18}   largest changes (seed)")
