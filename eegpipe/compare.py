@@ -6,7 +6,8 @@ headers, or by given days) and compares each step and the first with the last.
 
 For each feature family (:data:`eegpipe.reference.FAMILIES`) a comparison gives the
 change of every feature with a bootstrap confidence interval over clean epochs, an
-effect size (Cliff's delta between the two recordings' epochs), and the family's
+effect size (Cliff's delta between the two recordings' epochs; for asymmetry, the signed
+left/right ratio read on the side of the larger asymmetry), and the family's
 **normalization index** at each timepoint (0 = typical hypsarrhythmia, 1 = typical
 normal EEG for the infant's age; :class:`eegpipe.reference.Reference`).  A status then
 says what happened, by the rule in :func:`eegpipe.status.decide_status`.
@@ -203,6 +204,7 @@ def _score(source: str | PathLike, epoch_s: float) -> Timepoint:
 
 
 _EMPTY = pd.DataFrame(columns=["start_s", "end_s", "excluded", "attenuated_s", "spike_events_per_min", "spike_regions",
+                               "signed_asymmetry",
                                *[f.key for f in FEATURES if f.key != "paroxysmal_attenuation_share"]])  # fmt: skip
 
 
@@ -336,7 +338,11 @@ def _families(pre: Timepoint, post: Timepoint) -> dict:
         for f in (f for f in FEATURES if f.family == fam):
             d = post.boot["values"][f.key] - pre.boot["values"][f.key]
             lo, hi = _ci(d)
-            cd = cliffs_delta(pre.table[f.key], post.table[f.key])
+            a, b = pre.table[f.key].to_numpy(float), post.table[f.key].to_numpy(float)
+            if f.statistic == "abs_median":  # signed per epoch: both read on the side of the larger asymmetry
+                m = max(np.median(a), np.median(b), key=abs) if a.size and b.size else 0.0
+                a, b = (-a, -b) if m < 0 else (a, b)
+            cd = cliffs_delta(a, b)
             deltas.append(_orientation(f) * cd)
             feats[f.key] = {"label": f.label, "unit": f.unit, "pre": pre.values[f.key], "post": post.values[f.key],
                             "change": post.values[f.key] - pre.values[f.key], "ci_low": lo, "ci_high": hi,

@@ -63,7 +63,9 @@ AGE_BANDS_MONTHS: tuple[tuple[float, float], ...] = ((3.0, 6.0), (6.0, 12.0), (1
 #: built and measured on 2026-12-01 (benchmarks/RESULTS.md): their medians are steadier,
 #: but the index read worse (295 of 300 spent series right against 298), because the
 #: normal median of a mixture of sleeping and waking infants is a poor "1" for either
-#: state; state-aware anchors have to come first.
+#: state.  Sleep- and wake-specific anchors were then tried (2026-12-01) and not shipped:
+#: what lifted sleeping normals lifted slow modified hypsarrhythmia too (drift SD of the
+#: overall index 0.108 -> 0.131-0.154; benchmarks/RESULTS.md).
 N_NORMAL_PER_BAND = 20
 #: Hypsarrhythmia references: classic, and per modified variant.
 N_HYPS, N_PER_VARIANT = 20, 4
@@ -92,7 +94,8 @@ class Feature:
     unit : str
         Unit of the value ('' for ratios, shares, correlations, entropies).
     statistic : str
-        How epochs are pooled: ``"median"``, ``"trimmed_mean"`` (20%) or ``"mean"``.
+        How epochs are pooled: ``"median"``, ``"trimmed_mean"`` (20%), ``"mean"`` or
+        ``"abs_median"`` (the absolute value of the median of a signed value).
     scale : str
         Scale on which the index interpolates: ``"linear"``, ``"log"`` or ``"log1p"``.
     abnormal : str
@@ -156,8 +159,10 @@ FEATURES: tuple[Feature, ...] = (
             "median", "linear", "low", source="asynchronous: Gibbs & Gibbs 1952; normal sleep slow waves are "
             "bilaterally synchronous: Mytinger et al. 2018",
             short="interhemispheric correlation"),
-    Feature("asymmetry", "asymmetry", "|log left/right delta amplitude ratio|", "",
-            "median", "linear", "high", variant="asymmetric", source="Hrachovy 1984",
+    Feature("asymmetry", "asymmetry", "|log left/right delta amplitude ratio| (of the median over epochs)", "",
+            "abs_median", "linear", "high", variant="asymmetric",
+            source="Hrachovy 1984; a persisting asymmetry keeps its side: ACNS 2012 terminology, 'consistent "
+            "asymmetry' (Hirsch et al. 2013)",
             short="|log L/R amplitude ratio|"),
     Feature("paroxysmal_attenuation_share", "attenuation",
             "share of time in attenuation episodes, in epochs with multifocal spikes", "",
@@ -184,13 +189,18 @@ def comparison_table(epochs: pd.DataFrame) -> pd.DataFrame:
         epoch with multifocal spikes (events in >= 3 regions, BASED's multifocality): the
         attenuations of modified hypsarrhythmia interrupt epileptiform activity (BASED
         grade 4: paroxysmal attenuations), while a long drop in a normal EEG is a change
-        of state.
+        of state.  Asymmetry is kept signed per epoch (left larger: positive) and pooled as
+        the absolute value of its median, the asymmetry that persists on one side, as the
+        verdict measures it (:func:`eegpipe.summary.summarize`): per-epoch noise around a
+        symmetric background changes side and averages out, a lateralized abnormality
+        does not.
     """
     clean = epochs.loc[~epochs["excluded"].astype(bool)].copy()
     length = (clean["end_s"] - clean["start_s"]).to_numpy(float)
     att = clean["attenuated_s"].to_numpy(float) / np.maximum(length, 1e-9)
     multifocal = clean["spike_regions"].to_numpy(float) >= ABNORMAL_EPOCH_REGIONS
     clean["paroxysmal_attenuation_share"] = np.where(multifocal, att, 0.0)
+    clean["asymmetry"] = clean["signed_asymmetry"]  # pooled as |median| (Feature.statistic)
     out = clean[["start_s", *[f.key for f in FEATURES]]].astype(float)
     return out.dropna().reset_index(drop=True)
 
@@ -203,7 +213,8 @@ def pool(values: np.ndarray, statistic: str) -> np.ndarray:
     values : ndarray, shape (..., n_epochs)
         Epoch values.
     statistic : str
-        ``"median"``, ``"mean"`` or ``"trimmed_mean"`` (:data:`TRIM` cut from each end).
+        ``"median"``, ``"mean"``, ``"trimmed_mean"`` (:data:`TRIM` cut from each end) or
+        ``"abs_median"`` (absolute value of the median).
 
     Returns
     -------
@@ -211,6 +222,8 @@ def pool(values: np.ndarray, statistic: str) -> np.ndarray:
     """
     if statistic == "median":
         return np.median(values, axis=-1)
+    if statistic == "abs_median":
+        return np.abs(np.median(values, axis=-1))
     if statistic == "mean":
         return np.mean(values, axis=-1)
     n = values.shape[-1]

@@ -55,13 +55,15 @@ RESIDUAL_FOCUS_MIN_EVENTS = 5
 #: confidence interval must also exclude zero): three standard deviations of the change
 #: between an unchanged infant's first and last recording (the smallest detectable
 #: change, de Vet et al. 2006, at 99.7 % rather than the usual 95 %, since a false
-#: 'improved' can delay a change of treatment).  *unverified*: the SD, 0.108, is from 200
-#: simulated non-responder series (the spent seeds 7030-7089, 7130-7189, 7660-7959 and
-#: 8000-8179; ``benchmarks/family_drift.py``), whose sleep-wake state, age and electrode
-#: gain change between recordings, with the spike family counting events off the midline
-#: only; it was 0.121 (rule 0.36) while the vertex's sleep transients counted, and 53
-#: development series had given 0.10 (rule 0.3).
-MIN_INDEX_CHANGE = 0.32
+#: 'improved' can delay a change of treatment).  *unverified*: the SD, 0.1085 (3 SD 0.325),
+#: is from 200 simulated non-responder series (the spent seeds 7030-7089, 7130-7189,
+#: 7660-7959 and 8000-8179; ``benchmarks/family_drift.py``), whose sleep-wake state, age
+#: and electrode gain change between recordings, with the spike family counting events off
+#: the midline only and asymmetry as the ratio that persists on one side; it was 0.108
+#: (rule 0.32) with asymmetry as the median of each epoch's unsigned ratio, 0.121 (rule
+#: 0.36) while the vertex's sleep transients counted, and 53 development series had given
+#: 0.10 (rule 0.3).
+MIN_INDEX_CHANGE = 0.33
 #: Smallest change of each family's index that counts towards improvement or worsening
 #: (its confidence interval must also exclude zero): three standard deviations of that
 #: family's change between an unchanged infant's first and last recording, the same
@@ -70,11 +72,12 @@ MIN_INDEX_CHANGE = 0.32
 #: *unverified*: SDs from the same 200 simulated non-responder series as
 #: :data:`MIN_INDEX_CHANGE` (``benchmarks/family_drift.py``): spikes 0.086 (events off
 #: the midline only; 0.082 with every event, rule 0.25), spectral 0.253, synchrony 0.131,
-#: asymmetry 0.132, attenuation 0.214.  The 53 development series had given 0.106, 0.240,
+#: asymmetry 0.139 (the ratio that persists on one side; 0.132, rule 0.40, as the median
+#: of each epoch's unsigned ratio), attenuation 0.214.  The 53 development series had given 0.106, 0.240,
 #: 0.107, 0.152 and 0.226 (rules 0.32, 0.72, 0.32, 0.46, 0.68), under which 8 of the 200
 #: moved beyond the synchrony rule.
 FAMILY_MIN_CHANGE: dict[str, float] = {
-    "spikes": 0.26, "spectral": 0.76, "synchrony": 0.39, "asymmetry": 0.40, "attenuation": 0.64,
+    "spikes": 0.26, "spectral": 0.76, "synchrony": 0.39, "asymmetry": 0.42, "attenuation": 0.64,
 }
 #: Rise of the spikes-and-multifocality index that counts as resolution of the epileptiform
 #: activity (its confidence interval must also exclude zero): an improvement even while

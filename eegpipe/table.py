@@ -43,6 +43,7 @@ EPOCH_FEATURES: dict[str, str] = {
     "permutation_entropy": "normalised permutation entropy (order 4), median over channels",
     "interhemispheric_correlation": "delta-band correlation of homologous pairs, mean",
     "asymmetry": "|mean over homologous pairs of log left/right delta RMS ratio|",
+    "signed_asymmetry": "mean over homologous pairs of log left/right delta RMS ratio (+: left larger)",
     "global_correlation": "mean |correlation| over all channel pairs, delta band",
     "spike_events_per_min": "spike/sharp-wave events in the epoch, per minute",
     "spike_regions": "scalp regions with at least one spike event in the epoch",
@@ -106,7 +107,8 @@ def epoch_frame(t: EpochTable, measures: dict | None = None, *, per_channel: boo
         df[key] = np.median(t.chan[key], axis=1)
     corr, ratio = t.pairs["delta_correlation"], t.pairs["log_amplitude_ratio"]
     df["interhemispheric_correlation"] = corr.mean(axis=1) if corr.shape[1] else 0.0
-    df["asymmetry"] = np.abs(ratio.mean(axis=1)) if ratio.shape[1] else 0.0
+    df["signed_asymmetry"] = ratio.mean(axis=1) if ratio.shape[1] else 0.0
+    df["asymmetry"] = np.abs(df["signed_asymmetry"])
     df["global_correlation"] = t.glob["global_correlation"]
     ev_t, ev_r = event_regions(t)
     order = np.argsort(ev_t, kind="stable")

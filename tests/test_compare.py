@@ -404,6 +404,29 @@ def test_shipped_reference_agrees_with_published_values():
         assert ref.index(hyps, age)["overall"] <= 0.05
 
 
+def test_an_asymmetry_must_persist_on_one_side(tmp_path):
+    # Persisting asymmetry (Hrachovy 1984; ACNS 2012: "consistent asymmetry") keeps its side;
+    # on independent EEG a left hemisphere 1.5 times larger reads as that, while the same
+    # difference alternating sides every 20 s reads as symmetric.
+    from eegpipe.features import extract
+    from eegpipe.reference import comparison_table, recording_values
+
+    left = [i for i, c in enumerate(independent.CHANNELS) if c[-1] in "13579"]
+    right = [i for i, c in enumerate(independent.CHANNELS) if c[-1] in "2468"]
+    values = {}
+    for name in ("persisting", "alternating"):
+        x = independent.normal_awake(np.random.default_rng(13), 240)
+        for k, s0 in enumerate(range(0, x.shape[1], 20 * independent.SFREQ)):
+            side = left if name == "persisting" or k % 2 == 0 else right
+            x[side, s0:s0 + 20 * independent.SFREQ] *= 1.5
+        path = independent.write(tmp_path / f"{name}.edf", x, dt.datetime(2026, 1, 5, 9), "01 mar 2025")
+        values[name] = recording_values(comparison_table(extract(path)))["asymmetry"]
+    assert values["persisting"] == pytest.approx(np.log(1.5), rel=0.25), values
+    assert values["alternating"] < 0.1, values
+    ref = Reference.load()
+    assert ref.feature_index("asymmetry", values["alternating"], 10.0) >= 0.9
+
+
 def test_vertex_waves_of_normal_sleep_leave_the_spike_index_at_normal():
     # Vertex waves (sharp, surface-negative, maximal at Cz) are normal in sleep from about
     # 5 months (domain.md) and are what the spike detector most often finds in normal EEG:
