@@ -59,17 +59,13 @@ def changes(seed: int, status: str, pre, post) -> dict:
 def replaced(folder: Path) -> list[dict]:
     """Changes of the series saved in ``folder``, each recording placed anew on the current
     reference and index with its saved epochs and bootstrap settings."""
-    from eegpipe.compare import _place
-    from eegpipe.reference import Reference
+    from status_sweep import load, place_on  # the same loading and re-placing
 
-    ref, rows = Reference.load(), []
-    for f in sorted(folder.glob("*.pkl")):
-        with open(f, "rb") as fh:
-            r = pickle.load(fh)
-        for tp in (r["pre"], r["post"]):
-            _place(tp, ref, *tp._placement[1:])
-        rows.append(changes(r["seed"], r["status"], r["pre"], r["post"]))
-    return rows
+    from eegpipe.reference import REFERENCE_PATH
+
+    rows = load([folder])
+    place_on(rows, REFERENCE_PATH)
+    return [changes(r["seed"], r["status"], r["pre"], r["post"]) for r in rows]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -57,6 +57,16 @@ def thresholds(setting: dict[str, float]):
         status.FAMILY_MIN_CHANGE.update(saved[2])
 
 
+def load(dirs: list[Path]) -> list[dict]:
+    """Every ``*.pkl`` saved under the folders (by ``--save``), in order of seed."""
+    rows = []
+    for d in dirs:
+        for f in sorted(d.rglob("*.pkl")):
+            with open(f, "rb") as fh:
+                rows.append(pickle.load(fh))
+    return sorted(rows, key=lambda r: r["seed"])
+
+
 def place_on(rows: list[dict], path: Path) -> None:
     """Place every saved recording again on the reference file at ``path`` (in place), with
     the bootstrap it was compared with (same resamples), and recompute the overall change."""
@@ -124,15 +134,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reference", type=Path, metavar="FILE",
                    help="place every saved recording on this reference file first")  # fmt: skip
     args = p.parse_args(argv)
-    rows = []
-    for d in args.dirs:
-        for f in sorted(d.rglob("*.pkl")):
-            with open(f, "rb") as fh:
-                rows.append(pickle.load(fh))
+    rows = load(args.dirs)
     if not rows:
         print(f"status_sweep: no .pkl files under {', '.join(map(str, args.dirs))}", file=sys.stderr)
         return 1
-    rows.sort(key=lambda r: r["seed"])
     if args.reference:
         place_on(rows, args.reference)
     from eegpipe import status
