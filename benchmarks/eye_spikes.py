@@ -36,33 +36,28 @@ FRONTAL = frozenset({"Fp1", "Fp2", "F7", "F8", "F3", "F4", "Fz"})
 NEAR_S = 0.3
 
 
-def frontal_detections(path: Path) -> tuple[list[float], float]:
-    """Times of the spike detections kept in scored epochs on frontal derivations, and the
-    clean minutes."""
+def measure(path: Path) -> dict:
+    """Analyse a recording once: the spike detections kept in scored epochs on frontal
+    derivations (their times), the clean minutes, and from the same epochs the rule-based
+    BASED-like grade and the largest recurring focus off the midline."""
     import numpy as np
 
     from eegpipe.io import load_recording
     from eegpipe.pipeline import analyse
+    from eegpipe.rules import decide
+    from eegpipe.summary import summarize
 
     t = analyse(load_recording(path))
     sp = t.spikes
     ep = np.clip(np.searchsorted(t.start_s, sp["time_s"], side="right") - 1, 0, None)
     kept = ~t.exclude[ep]
     frontal = np.array([bool(set(t.bip_names[c].split("-")) & FRONTAL) for c in sp["channel"]], bool)
-    return [float(x) for x in sp["time_s"][kept & frontal]], float((~t.exclude).sum() * t.epoch_s / 60)
-
-
-def graded(path: Path) -> tuple[str, str]:
-    """BASED-like grade and the largest recurring focus off the midline, as printed."""
-    from eegpipe.score import score_recording
-
-    r = score_recording(path)
-    if r.error:
-        return "error", r.error
-    m = r.measures or {}
+    m = summarize(t)
+    grade = decide(m).based_grade if "spike_events_per_min" in m else None
     focus = f"{m.get('lateral_focus_region')} {m.get('lateral_focus_events', 0)} ev " \
         f"{m.get('lateral_focus_per_min', 0.0):.1f}/min" if m.get("lateral_focus_events") else "-"  # fmt: skip
-    return str(r.based_grade), focus
+    return {"times": [float(x) for x in sp["time_s"][kept & frontal]],
+            "minutes": float((~t.exclude).sum() * t.epoch_s / 60), "grade": str(grade), "focus": focus}  # fmt: skip
 
 
 def simulated(task: tuple[int, str]) -> dict:
@@ -78,21 +73,23 @@ def simulated(task: tuple[int, str]) -> dict:
     truth = json.loads(path.with_suffix(".json").read_text())
     eyes = [(a["onset"], a["onset"] + a["duration_s"]) for a in truth["artifacts"]
             if a["type"] in ("blink", "eye_movement")]  # fmt: skip
-    times, minutes = frontal_detections(path)
-    explained = sum(any(on - NEAR_S <= x <= off + NEAR_S for on, off in eyes) for x in times)
-    grade, focus = graded(path)
-    return {"seed": seed, "minutes": minutes, "eye_events": len(eyes), "frontal": len(times),
-            "explained": explained, "grade": grade, "focus": focus}  # fmt: skip
+    r = measure(path)
+    explained = sum(any(on - NEAR_S <= x <= off + NEAR_S for on, off in eyes) for x in r["times"])
+    return {"seed": seed, "minutes": r["minutes"], "eye_events": len(eyes), "frontal": len(r["times"]),
+            "explained": explained, "grade": r["grade"], "focus": r["focus"]}  # fmt: skip
 
 
 def real(path: Path) -> dict | None:
     """Frontal detections and grade of one real file, or None when it does not score."""
+    from eegpipe.errors import RecordingError
+    from eegpipe.pipeline import TooLittleEEG
+
     try:
-        times, minutes = frontal_detections(path)
-    except Exception:  # noqa: BLE001 - a file eegpipe refuses is simply not counted here
+        r = measure(path)
+    except (RecordingError, TooLittleEEG, ValueError):  # a file eegpipe refuses is not counted here
         return None
-    grade, focus = graded(path)
-    return {"file": path.name, "minutes": minutes, "frontal": len(times), "grade": grade, "focus": focus}
+    return {"file": path.name, "minutes": r["minutes"], "frontal": len(r["times"]), "grade": r["grade"],
+            "focus": r["focus"]}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
