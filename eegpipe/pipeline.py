@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from eegpipe import features as F
-from eegpipe.artifacts import eye_spike_mask, mark_artifacts, repair_pops
+from eegpipe.artifacts import eye_spike_mask, lateral_eye_spikes, mark_artifacts, repair_pops
 from eegpipe.io import Recording
 from eegpipe.montage import DOUBLE_BANANA, HOMOLOGOUS_PAIRS
 from eegpipe.preprocess import (
@@ -237,8 +237,9 @@ def analyse(rec: Recording, *, epoch_s: float = EPOCH_S, overlap: float = 0.0,
             second_starts.append(t0 + np.arange(seconds[-1].shape[0]))
             det = detect_spikes(bip_y, wf, muscle_level_uv=muscle).copy()
             # a blink's or eye movement's edge on the frontal derivations is no discharge
-            det = det[~eye_spike_mask(det["time_s"], [bip_names[c] for c in det["channel"]], marks, offs,
-                                      n_ep_samples, wf)]  # fmt: skip
+            derivs = [bip_names[c] for c in det["channel"]]
+            det = det[~(eye_spike_mask(det["time_s"], derivs, marks, offs, n_ep_samples, wf)
+                        | lateral_eye_spikes(det["time_s"], derivs, y, good, wf))]  # fmt: skip
             det["time_s"] += r0
             n_new = int(det["event"].max()) + 1 if det.size else 0
             det["event"] += n_events  # event ids stay unique across chunks

@@ -46,10 +46,24 @@ def hypsarrhythmia(rng: np.random.Generator, duration_s: int, amp_uv: float = 30
     return x
 
 
-def normal_awake(rng: np.random.Generator, duration_s: int) -> np.ndarray:
-    """Spatially correlated 1/f background of about 80 µV with a 6 Hz posterior rhythm."""
+def normal_awake(rng: np.random.Generator, duration_s: int, spread_m: float | None = None) -> np.ndarray:
+    """Spatially correlated 1/f background of about 80 µV with a 6 Hz posterior rhythm.
+
+    By default each channel is half its own noise and half the mean of all (neighbours
+    correlate weakly, ~0.15: several then read as bad channels). With ``spread_m``, the
+    noise is mixed by a Gaussian of the distance between electrodes on MNE's standard
+    10-20 head (colin27) with this SD in metres (0.05: neighbours 5-6 cm apart correlate
+    0.55-0.75, as on a real scalp)."""
     n = SFREQ * duration_s
-    mix = 0.5 * np.eye(19) + 0.5 / 19
+    if spread_m is None:
+        mix = 0.5 * np.eye(19) + 0.5 / 19
+    else:
+        import mne
+
+        pos = mne.channels.make_standard_montage("colin27_1020").get_positions()["ch_pos"]
+        xyz = np.array([pos[c] for c in CHANNELS])
+        d2 = ((xyz[:, None] - xyz[None]) ** 2).sum(-1)
+        mix = np.exp(-d2 / (2 * spread_m**2))
     x = _scaled(mix @ _pink(rng, n, 19, 1.6), 80)
     post = [CHANNELS.index(c) for c in POSTERIOR]
     x[post] += 15 * np.sin(2 * np.pi * 6 * np.arange(n) / SFREQ + rng.uniform(0, 6))
@@ -115,6 +129,35 @@ def add_blinks(x: np.ndarray, times_s, amp_uv=150.0, dur_s=0.35) -> np.ndarray:
         s = int(t0 * SFREQ)
         for c, share in BLINK_SHARE.items():
             x[CHANNELS.index(c), s:s + n] += amp * share * shape
+    return x
+
+
+#: A horizontal eye movement's field: the corneoretinal dipole turns sideways, so the
+#: anterior temporal electrodes change most, in mirror image, with less at the
+#: frontopolar and frontal rows (textbook figures, e.g. Lins et al., Brain Topogr 1993).
+SACCADE_SHARE = {"F7": 1.0, "F8": -1.0, "Fp1": 0.5, "Fp2": -0.5, "F3": 0.25, "F4": -0.25,
+                 "T3": 0.4, "T4": -0.4}  # fmt: skip
+
+
+def add_saccades(x: np.ndarray, times_s, amp_uv, hold_s, rise_s: float = 0.04,
+                 rectus_uv: float = 40.0) -> np.ndarray:  # fmt: skip
+    """Add horizontal saccades to ``x`` in place and return it: at each time the eyes
+    turn (a linear ramp of ``rise_s`` to ``amp_uv`` at F7, signed: positive looks left),
+    hold for ``hold_s`` and turn back, spread by :data:`SACCADE_SHARE`; with a lateral
+    rectus spike (a 30-ms biphasic muscle potential of ``rectus_uv``) at F7 or F8, on
+    the side the eyes turn to, at each turn.  ``amp_uv`` and ``hold_s`` are one
+    value per saccade."""
+    n_rise = max(int(rise_s * SFREQ), 1)
+    tr = np.arange(int(0.03 * SFREQ)) / SFREQ
+    rectus = rectus_uv * np.sin(2 * np.pi * tr / 0.03)
+    for t0, amp, hold in zip(times_s, amp_uv, hold_s, strict=True):
+        s, n_hold = int(t0 * SFREQ), int(hold * SFREQ)
+        shape = np.concatenate([np.linspace(0, 1, n_rise), np.ones(n_hold), np.linspace(1, 0, n_rise)])
+        for c, share in SACCADE_SHARE.items():
+            x[CHANNELS.index(c), s:s + shape.size] += amp * share * shape
+        for edge, sign in ((s, 1.0), (s + n_rise + n_hold, -1.0)):
+            side = "F7" if sign * amp > 0 else "F8"
+            x[CHANNELS.index(side), edge:edge + rectus.size] += rectus
     return x
 
 
