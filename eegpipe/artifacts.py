@@ -36,7 +36,9 @@ thrown away as "artifact".
   (blink: Fp1 and Fp2 positive, falling off backwards; horizontal movement: F7 and F8 in
   mirror image). Eye artifacts mark channels, not epochs: awake infants blink every few
   seconds. A spike detection on a marked electrode at the moment of the deflection is
-  the blink's edge and is set aside (:func:`eye_spike_mask`); the other measures do not
+  the blink's edge and is set aside (:func:`eye_spike_mask`); so is a frontal or
+  temporal detection across which F7 and F8 step in mirror image as at a saccade, found
+  or not over the whole head (:func:`lateral_eye_spikes`). The other measures do not
   yet leave the marked channels out.
 
 Tremor and myoclonic jerks during B12 treatment are muscle and movement: they exclude
