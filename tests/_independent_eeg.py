@@ -195,10 +195,12 @@ def add_vertex_waves(x: np.ndarray, times_s, amp_uv=200.0, dur_s=0.1, share=None
     return x
 
 
-def write(path: Path, x_uv: np.ndarray, start: dt.datetime, birthdate: str) -> Path:
-    """EDF+ with labels ``EEG <name>-Ref`` in µV, a start time and a birth date."""
+def write(path: Path, x_uv: np.ndarray, start: dt.datetime, birthdate: str, annotations=()) -> Path:
+    """EDF+ with labels ``EEG <name>-Ref`` in µV, a start time, a birth date and
+    ``annotations`` ((onset s, duration s, text), e.g. a technician's "Asleep")."""
     headers = [highlevel.make_signal_header(f"EEG {c}-Ref", dimension="uV", sample_frequency=SFREQ,
                                             physical_min=-3000, physical_max=3000) for c in CHANNELS]  # fmt: skip
     header = highlevel.make_header(startdate=start, birthdate=birthdate, patientname="X")
+    header["annotations"] = [list(a) for a in annotations]
     highlevel.write_edf(str(path), np.clip(x_uv, -2999, 2999), headers, header)
     return path

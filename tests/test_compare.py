@@ -16,7 +16,13 @@ from eegpipe.reference import FAMILIES, FEATURES, Reference, background, measure
 from eegpipe.rules import ASYMMETRY_LOG_RATIO, FEW_SPIKES_PER_MIN, FOCUS_MIN_RATE_PER_MIN
 from eegpipe.score import score_recording
 from eegpipe.simulate import simulate_series, simulate_to_edf
-from eegpipe.status import FAMILY_MIN_CHANGE, FOCAL_MAX_FOCI, RESIDUAL_FOCUS_MIN_EVENTS, RESIDUAL_FOCUS_PER_MIN
+from eegpipe.status import (
+    FAMILY_MIN_CHANGE,
+    FOCAL_MAX_FOCI,
+    RESIDUAL_FOCUS_MIN_EVENTS,
+    RESIDUAL_FOCUS_PER_MIN,
+    VERTEX_WAVE_MIN_AGE_MONTHS,
+)
 from tests import _independent_eeg as independent
 from tests.conftest import REPO
 
@@ -463,6 +469,37 @@ def test_vertex_waves_of_normal_sleep_leave_the_spike_index_at_normal():
     spikes = [ref.index(recording_values(comparison_table(t)), 12.0)["families"]["spikes"] for t in tables]
     assert spikes[0] == spikes[1] == 1.0, spikes
     assert spikes[2] < 0.8, spikes
+
+
+def test_vertex_waves_of_a_sleeping_normal_followup_are_no_residual_focus(tmp_path):
+    # A normal follow-up recorded asleep, full of vertex waves (normal from about 5
+    # months, domain.md), can reach the grade's 4/min focus floor at the midline: grade 2
+    # with the midline as its one focus.  That is no residual discharge at 9 months in
+    # sleep: 'normalized', saying why.  At 4 months vertex waves are not yet expected, and
+    # awake they are not vertex waves: both stay 'improved'.  Independent EEG throughout.
+    start = dt.datetime(2024, 6, 1, 9, 0)
+    base = independent.write(tmp_path / "base.edf", independent.hypsarrhythmia(np.random.default_rng(1), 240),
+                             start, "01 sep 2023")  # fmt: skip
+    rng = np.random.default_rng(22)
+    x = independent.normal_awake(rng, 240, spread_m=0.05)
+    times = np.sort(rng.choice(np.arange(2.0, 236.0, 1.2), 40, replace=False))  # 10 a minute
+    x = independent.add_vertex_waves(x, times, rng.uniform(150, 190, times.size))
+    later = start + dt.timedelta(days=30)
+
+    def follow_up(name, state, birthdate):
+        post = independent.write(tmp_path / name, x, later, birthdate, [(0.0, 240.0, state)])
+        return compare(base, post, n_boot=300)
+
+    asleep = follow_up("asleep.edf", "Asleep", "01 sep 2023")
+    m = asleep.post.score.measures
+    assert asleep.post.score.verdict == "normal" and asleep.post.score.based_grade == 2, asleep.post.score.reasons
+    assert m["foci"] == ["midline"] and m["n_high_amplitude"] == 0, m
+    assert asleep.status == "normalized" and "vertex waves" in asleep.reasons[0], asleep.reasons
+    young = follow_up("young.edf", "Asleep", "15 feb 2024")  # 3.5 months at the follow-up
+    assert young.post.age_months < VERTEX_WAVE_MIN_AGE_MONTHS
+    assert young.status == "improved" and "epileptiform discharges remain" in young.reasons[0], young.reasons
+    awake = follow_up("awake.edf", "Awake", "01 sep 2023")
+    assert awake.status == "improved" and "epileptiform discharges remain" in awake.reasons[0], awake.reasons
 
 
 def test_shipped_reference_is_reproducible():
