@@ -216,22 +216,20 @@ def _subject_key(subject) -> str | None:
     return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()
 
 
-def _place(tp: Timepoint, ref: Reference, n_boot: int, seed, ruler_age: float | None = None) -> None:
-    """Pooled values, index and bootstrap resamples of a timepoint (in place); the index is
-    read against the normal reference of ``ruler_age`` when given, else of the timepoint's age."""
+def _place(tp: Timepoint, ref: Reference, n_boot: int, seed) -> None:
+    """Pooled values, index and bootstrap resamples of a timepoint (in place)."""
     tp._placement = (ref, n_boot, seed)
     tp.values = recording_values(tp.table)
     if not tp.comparable:
         return
-    age = tp.age_months if ruler_age is None else ruler_age
-    band, note = ref.band(age)
+    band, note = ref.band(tp.age_months)
     tp.band_note = note
-    point = ref.index(tp.values, age)
+    point = ref.index(tp.values, tp.age_months)
     rng = np.random.default_rng(seed)
     n = len(tp.table)
     rows = rng.integers(0, n, size=(n_boot, n))
     boot_vals = {f.key: pool(tp.table[f.key].to_numpy(float)[rows], f.statistic) for f in FEATURES}
-    boot_idx = ref.index(boot_vals, age)
+    boot_idx = ref.index(boot_vals, tp.age_months)
     tp.boot = {"values": boot_vals, "index": boot_idx}
     tp.index = {"overall": float(point["overall"]), "overall_ci": _ci(boot_idx["overall"]), "band": band,
                 "families": {k: float(v) for k, v in point["families"].items()},
@@ -380,7 +378,7 @@ def compare_timepoints(pre: Timepoint, post: Timepoint) -> Comparison:
         return Comparison(pre, post, status, reasons, nan, {}, notes)
     pre, post, matched = _same_state(pre, post, notes)
     change = overall_change(pre, post)
-    status, reasons = _on_one_ruler(pre, post, *decide_status(pre, post, change))
+    status, reasons = decide_status(pre, post, change)
     return Comparison(pre, post, status, reasons, change, _families(pre, post), notes, matched)
 
 
@@ -399,39 +397,6 @@ def overall_change(pre: Timepoint, post: Timepoint) -> dict:
     """
     lo, hi = _ci(post.boot["index"]["overall"] - pre.boot["index"]["overall"])
     return {"value": post.index["overall"] - pre.index["overall"], "ci_low": lo, "ci_high": hi}
-
-
-#: Direction of each status, for :func:`_on_one_ruler`: a step that reads 'normalized' on
-#: another age's reference confirms an improvement.
-_DIRECTION = {"normalized": 1, "improved": 1, "unchanged": 0, "worsened": -1, "indeterminate": 0}
-
-
-def _on_one_ruler(pre: Timepoint, post: Timepoint, status: str, reasons: list[str]) -> tuple[str, list[str]]:
-    """An improvement or worsening between recordings read against different age bands'
-    normal references must hold on one ruler: with both recordings read against the
-    earlier one's band, and against the later one's.  Else the change came from the
-    reference's step between age bands (an unchanged EEG at 11 and at 13 months is read
-    against two sets of normal infants), not from the EEG, and the step is 'unchanged'.
-
-    Returns
-    -------
-    status, reasons
-    """
-    bands = (pre.index.get("band"), post.index.get("band"))
-    if status not in ("improved", "worsened") or bands[0] == bands[1] or pre._placement is None:
-        return status, reasons
-    for tp, when in ((pre, "earlier"), (post, "later")):
-        a, b = (replace(x) for x in (pre, post))
-        for x in (a, b):
-            _place(x, *x._placement, ruler_age=tp.age_months)
-        alt, why = decide_status(a, b, overall_change(a, b))
-        if _DIRECTION[alt] != _DIRECTION[status]:
-            return "unchanged", [
-                f"{status} only across the change of age band ({bands[0]} -> {bands[1]} months): with both "
-                f"recordings read against the {tp.index['band']} months normal reference (the {when} recording's "
-                f"age) the step is {alt}, so the change is the reference's, not the EEG's", *why,
-                f"against each recording's own age band: {reasons[0]}"]  # fmt: skip
-    return status, reasons
 
 
 def _same_state(pre: Timepoint, post: Timepoint, notes: list[str]):

@@ -152,10 +152,7 @@ RULE = (
     f"at most {FOCAL_MAX_FOCI} spike focus, the background part rose by >= {MIN_INDEX_CHANGE} with a background "
     f"family beyond its drift (hypsarrhythmia resolved into focal discharges); otherwise "
     f"'unchanged' (a change carried by amplitude alone is not counted: voltage follows sleep-wake state, age "
-    f"and electrodes). Between recordings in different age bands an 'improved' or 'worsened' must hold with "
-    f"both read against the earlier one's normal reference and against the later one's, else the step is "
-    f"'unchanged' (the step between references is no change of the EEG). Checked in this order, on the "
-    f"epochs of the annotated sleep-wake state both "
+    f"and electrodes). Checked in this order, on the epochs of the annotated sleep-wake state both "
     f"recordings share most when their technician's state annotations differ and that state has "
     f"{MIN_CLEAN_EPOCHS} clean epochs in each, else on all clean epochs."
 )
