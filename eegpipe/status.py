@@ -141,8 +141,9 @@ RULE = (
     f"{VERTEX_WAVE_MIN_AGE_MONTHS:.0f} months, is vertex waves and does not count) and the earlier was not; "
     f"'unchanged' if both are normal; 'improved' if the spikes-and-multifocality index rose by >= "
     f"{SPIKE_RESOLUTION} with its {CI_LEVEL:.0%} interval above zero, or the verdict went from hypsarrhythmia "
-    f"(classic or modified) to normal while a spike focus remains or the index stays below "
-    f"{NORMALIZED_INDEX}; 'worsened' if the earlier recording was normal and the later is not, or the overall "
+    f"(classic or modified) to normal, the index rising with its interval above zero, while a spike focus "
+    f"remains or the index stays below {NORMALIZED_INDEX}; 'worsened' if the earlier recording was normal and "
+    f"the later is not, or the overall "
     f"index fell by >= {MIN_INDEX_CHANGE} with a family other than amplitude falling by at least its smallest "
     f"detectable change too ({_FAMILY_SDC}), or {AGREEING_FAMILIES} such families fell by theirs (synchrony and "
     f"asymmetry, both read from the homologous pairs, counting as one), the intervals below zero; 'improved' if "
@@ -327,12 +328,16 @@ def decide_status(pre: Timepoint, post: Timepoint, change: dict) -> tuple[str, l
         return "improved", [f"the epileptiform activity receded: spikes-and-multifocality index {e0:.2f} -> "
                             f"{e1:.2f}, change {e1 - e0:+.2f} ({CI_LEVEL:.0%} CI {elo:+.2f} to {ehi:+.2f}), "
                             f"{still}", *desc]  # fmt: skip
-    if post.score.verdict == "normal" and pre.score.verdict in ABNORMAL_VERDICTS:
+    flipped = post.score.verdict == "normal" and pre.score.verdict in ABNORMAL_VERDICTS
+    if flipped and lo > 0:  # a flip of the verdict counts when the measures moved with it
         left = [remain] if remain else []
         if post.index["overall"] < NORMALIZED_INDEX:
             left.append(f"the index {post.index['overall']:.2f} is still below the normal range ({NORMALIZED_INDEX})")
-        return "improved", [f"the scorer no longer finds hypsarrhythmia (verdict {pre.score.verdict} -> normal), "
-                            f"but {' and '.join(left)}", *desc]  # fmt: skip
+        return "improved", [f"the scorer no longer finds hypsarrhythmia (verdict {pre.score.verdict} -> normal) "
+                            f"and the index rose ({ci}), but {' and '.join(left)}", *desc]  # fmt: skip
+    if flipped:
+        desc.append(f"the verdict went from {pre.score.verdict} to normal with the index unmoved ({ci}): a "
+                    f"recording near the scorer's boundary, not by itself a response")  # fmt: skip
     became_abnormal = pre.is_normal and not post.is_normal
     down, up = _moved_beyond_amplitude(pre, post, -1.0), _moved_beyond_amplitude(pre, post, 1.0)
     fell = hi < 0 and (became_abnormal or (v <= -MIN_INDEX_CHANGE and bool(down)))

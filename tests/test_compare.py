@@ -368,6 +368,27 @@ def test_a_background_hypsarrhythmia_that_resolves_into_one_focus_is_improved():
     assert status == "unchanged", reasons
 
 
+def test_a_verdict_that_flips_to_normal_counts_only_when_the_index_rose_with_it():
+    # A slow modified hypsarrhythmia near the scorer's boundary can read 'normal' at a
+    # follow-up with every measure where it was (held-out non-responder 9556: index 0.50 ->
+    # 0.49): a flip of the verdict with the index unmoved is no response; with the index
+    # risen it is an improvement (a focus, or an index below the normal range, keeping it
+    # from 'normalized').
+    same = compare(SERIES[0], SERIES[0], n_boot=300)
+    assert same.pre.score.verdict in ("hypsarrhythmia", "modified_hypsarrhythmia")
+
+    def read_normal(tp):
+        return dataclasses.replace(tp, score=dataclasses.replace(tp.score, verdict="normal"))
+
+    status, reasons = decide_status(same.pre, read_normal(same.post), same.change)
+    assert status == "unchanged" and same.change["ci_low"] <= 0, reasons
+    assert any("index unmoved" in r for r in reasons), reasons
+    risen = read_normal(_shifted(same.post, {"spectral": 0.4}, 0.4))
+    assert risen.index["overall"] < NORMALIZED_INDEX and FAMILY_MIN_CHANGE["spectral"] > 0.4
+    status, reasons = decide_status(same.pre, risen, _change(0.4))
+    assert status == "improved" and "no longer finds hypsarrhythmia" in reasons[0], reasons
+
+
 def test_age_selects_the_normal_reference():
     ref = Reference.load()
     assert ref.band(4.0) == ("3-6", None)
