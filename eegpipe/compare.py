@@ -128,8 +128,7 @@ class Timepoint:
         -------
         index : dict
             ``overall``, ``ci_low``, ``ci_high``, ``families``, ``features`` and
-            ``reference_age_months`` (the age the normal reference is read at; ``None``
-            when unknown: all ages pooled); ``None`` values when the
+            ``reference_band`` (the normal age band used); ``None`` values when the
             recording cannot be compared.
         """
         if not self.comparable:
@@ -137,7 +136,7 @@ class Timepoint:
         lo, hi = self.index["overall_ci"]
         return _clean({"overall": self.index["overall"], "ci_low": lo, "ci_high": hi,
                        "families": self.index["families"], "features": self.index["features"],
-                       "reference_age_months": self.index.get("reference_age_months")})  # fmt: skip
+                       "reference_band": self.index.get("band")})  # fmt: skip
 
     def to_dict(self) -> dict:
         """JSON-ready summary: file, days, age, score object and index.
@@ -223,7 +222,7 @@ def _place(tp: Timepoint, ref: Reference, n_boot: int, seed) -> None:
     tp.values = recording_values(tp.table)
     if not tp.comparable:
         return
-    ref_age, note = ref.reference_age(tp.age_months)
+    band, note = ref.band(tp.age_months)
     tp.band_note = note
     point = ref.index(tp.values, tp.age_months)
     rng = np.random.default_rng(seed)
@@ -232,8 +231,7 @@ def _place(tp: Timepoint, ref: Reference, n_boot: int, seed) -> None:
     boot_vals = {f.key: pool(tp.table[f.key].to_numpy(float)[rows], f.statistic) for f in FEATURES}
     boot_idx = ref.index(boot_vals, tp.age_months)
     tp.boot = {"values": boot_vals, "index": boot_idx}
-    tp.index = {"overall": float(point["overall"]), "overall_ci": _ci(boot_idx["overall"]),
-                "reference_age_months": ref_age,
+    tp.index = {"overall": float(point["overall"]), "overall_ci": _ci(boot_idx["overall"]), "band": band,
                 "families": {k: float(v) for k, v in point["families"].items()},
                 "features": {k: float(v) for k, v in point["features"].items()}}  # fmt: skip
 

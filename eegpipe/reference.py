@@ -16,9 +16,8 @@ What comes from the literature (domain.md) and what from simulation:
   spectrum (hypsarrhythmia is delta-dominated; the 1/f exponent flattens with age,
   Schaworonkow & Voytek 2021), asynchrony (Gibbs & Gibbs 1952), and the modified
   variants (Hrachovy, Frost & Kellaway 1984): increased synchrony, asymmetry,
-  attenuation episodes.  Normal EEG matures continuously through infancy (the posterior
-  rhythm: none before ~3 months, 3-4 Hz at 4, ~5 Hz at 5-6, 6-7 Hz at 12 months; the 1/f
-  exponent flattens), so the normal reference is a curve over age, not a table of bands.
+  attenuation episodes.  The age bands follow the development of the posterior rhythm
+  (none before ~3 months, 3-4 Hz at 4, ~5 Hz at 5-6, 6-7 Hz at 12 months).
 * **Simulation**: the numbers.  Each feature is measured by eegpipe's own pipeline on
   100 recordings of eegpipe's simulator (seeds 6000-6099; the simulator is built from
   the same literature), because our measures (e.g. permutation entropy after our
@@ -55,12 +54,9 @@ REFERENCE_SEEDS = range(6000, 6100)
 #: Length of each reference recording, in seconds.
 REFERENCE_DURATION_S = 180
 
-#: Age bands over which the normal references are spread, months [lo, hi): evenly within
-#: each, so that the younger months, where the EEG changes fastest, hold as many as the
-#: second year.  Boundaries follow the posterior dominant rhythm (domain.md: 3-4 Hz at 4
-#: months, ~5 Hz at 5-6, 6-7 Hz at 12) and the age range of infantile spasms (1-24 months,
-#: most from 3 months).  The index reads the references as one curve over age
-#: (:meth:`Reference.normal_quantile`); the bands only place them and group the summary.
+#: Age bands of the normal reference, months [lo, hi).  Boundaries follow the posterior
+#: dominant rhythm (domain.md: 3-4 Hz at 4 months, ~5 Hz at 5-6, 6-7 Hz at 12) and the
+#: age range of infantile spasms (1-24 months, most from 3 months).
 AGE_BANDS_MONTHS: tuple[tuple[float, float], ...] = ((3.0, 6.0), (6.0, 12.0), (12.0, 24.0))
 #: Normal reference recordings per age band.  *unverified*: fewer than the 120 CLSI
 #: EP28-A3c (2010) asks for a nonparametric 95 % reference interval.  120 per band were
@@ -264,26 +260,6 @@ def _scale(x, scale: str):
     return x
 
 
-def _unscale(x, scale: str):
-    """Inverse of :func:`_scale`."""
-    x = np.asarray(x, dtype=float)
-    if scale == "log":
-        return np.exp(x)
-    if scale == "log1p":
-        return np.expm1(x)
-    return x
-
-
-@lru_cache(maxsize=256)
-def _quantile_line(log_ages: tuple, values: tuple, q: float) -> tuple[float, float]:
-    """Intercept and slope of the linear ``q`` quantile regression of values on log age."""
-    from sklearn.linear_model import QuantileRegressor
-
-    fit = QuantileRegressor(quantile=q, alpha=0.0, solver="highs")
-    fit.fit(np.asarray(log_ages)[:, None], np.asarray(values))
-    return float(fit.intercept_), float(fit.coef_[0])
-
-
 def _ramp(x, zero, one):
     """0 at ``zero``, 1 at ``one``, linear between, clipped to [0, 1]."""
     span = one - zero
@@ -305,19 +281,18 @@ class Reference:
     For each feature, on its scale (log for amplitude, log(1 + x) for spike rates):
 
     * **1** is typical normal EEG for the infant's age: the median of the normal
-      references at that age, from a median regression on log age over all normal
-      references (:meth:`normal_quantile`; anything further from hypsarrhythmia also
+      references of the infant's age band (anything further from hypsarrhythmia also
       reads 1);
     * **0** is typical hypsarrhythmia: the median of the hypsarrhythmia references
       (classic and modified); for a family defined by one modified variant (asymmetry,
       attenuation) that variant's median;
     * linear in between, clipped to [0, 1].  A feature whose normal median does not lie
       on the normal side of the hypsarrhythmia median in that age band carries no
-      information at that age and is left out (NaN).
+      information there and is left out (NaN).
 
     A family's index is the mean of its features'; :func:`combine` joins the families,
     and the result is divided by :meth:`normal_edge` (clipped to 1), so that every
-    recording inside the normal reference range for its age reads 1 on the overall
+    recording inside the normal reference range of its age band reads 1 on the overall
     index, whatever its sleep-wake state.
     """
 
@@ -345,8 +320,8 @@ class Reference:
         """Reference format version."""
         return int(self.data["version"])
 
-    def reference_age(self, age_months: float | None) -> tuple[float | None, str | None]:
-        """Age at which the normal reference is read, and a note when the age is missing or outside.
+    def band(self, age_months: float | None) -> tuple[str, str | None]:
+        """Normal age band for an age, and a note when the age is missing or outside.
 
         Parameters
         ----------
@@ -355,19 +330,18 @@ class Reference:
 
         Returns
         -------
-        age : float or None
-            The age clamped to the references' span (3-24 months), ``None`` when unknown
-            (the normal reference then pools every age).
+        band : str
+            ``"3-6"``, ``"6-12"``, ``"12-24"`` or ``"all"`` (age unknown).
         note : str or None
         """
-        lo, hi = AGE_BANDS_MONTHS[0][0], AGE_BANDS_MONTHS[-1][1]
         if age_months is None or not np.isfinite(age_months):
-            return None, f"age unknown: the normal reference pools {lo:g}-{hi:g} months (give --age-months)"
-        if lo <= age_months <= hi:
-            return float(age_months), None
-        used = min(max(float(age_months), lo), hi)
-        return used, (f"age {age_months:.1f} months is outside the reference ({lo:g}-{hi:g} months): "
-                      f"normal EEG at {used:g} months is used")  # fmt: skip
+            return "all", "age unknown: the normal reference pools 3-24 months (give --age-months)"
+        for lo, hi in AGE_BANDS_MONTHS:
+            if lo <= age_months < hi:
+                return _band_name(lo, hi), None
+        lo, hi = AGE_BANDS_MONTHS[0] if age_months < AGE_BANDS_MONTHS[0][0] else AGE_BANDS_MONTHS[-1]
+        return _band_name(lo, hi), (f"age {age_months:.1f} months is outside the reference "
+                                    f"(3-24 months): the {_band_name(lo, hi)} months band is used")
 
     def quantiles(self, key: str, group: str) -> dict:
         """Stored quantiles (``q10``..``q90``, ``n``) of a feature in a reference group.
@@ -401,62 +375,13 @@ class Reference:
             ``zero``, ``one`` and for a two-sided feature ``one_high``, ``zero_high``.
         """
         f = FEATURE_BY_KEY[key]
+        normal = self.quantiles(key, f"normal_{self.band(age_months)[0]}")
         zero = self.quantiles(key, f.variant or "hypsarrhythmia")["q50"]
-        one = self.normal_quantile(key, 0.5, age_months)
+        one = normal["q50"]
         sign = 1.0 if f.abnormal == "high" else -1.0
         if not sign * (float(_scale(zero, f.scale)) - float(_scale(one, f.scale))) > 0:
-            one = float("nan")  # no separation at this age: the feature is left out
+            one = float("nan")  # no separation in this age band: the feature is left out
         return {"zero": zero, "one": one}
-
-    def normal_quantile(self, key: str, q: float, age_months: float | None) -> float:
-        """A quantile of a feature in normal infants of an age, on an age-continuous curve.
-
-        Linear quantile regression of the feature (on its index scale) on log age over
-        every normal reference recording (Koenker & Bassett 1978; age-related reference
-        curves by quantile regression: Wei et al., Stat Med 2006), read at the infant's
-        age clamped to the references' ages (:data:`AGE_BANDS_MONTHS`' span).  The EEG
-        matures continuously (the posterior rhythm, the 1/f exponent: domain.md), so a
-        normal reference that steps at band edges would read an unchanged infant who
-        crosses one as changed.  With the age unknown: the quantile over all normal
-        references.
-
-        Parameters
-        ----------
-        key : str
-            Feature key.
-        q : float
-            Quantile, 0-1.
-        age_months : float or None
-            Age at the recording.
-
-        Returns
-        -------
-        value : float
-            In the feature's natural units.
-        """
-        f = FEATURE_BY_KEY[key]
-        ages, x = self._normal_values(key)
-        if x.size == 0:
-            return float("nan")
-        if age_months is None or not np.isfinite(age_months):
-            return float(_unscale(np.quantile(x, q), f.scale))
-        b0, b1 = _quantile_line(tuple(np.log(ages)), tuple(x), float(q))
-        lo, hi = AGE_BANDS_MONTHS[0][0], AGE_BANDS_MONTHS[-1][1]
-        return float(_unscale(b0 + b1 * math.log(min(max(float(age_months), lo), hi)), f.scale))
-
-    def _normal_values(self, key: str) -> tuple[np.ndarray, np.ndarray]:
-        """Ages and scaled values of a feature over the usable normal references."""
-        cache = self.__dict__.setdefault("_normals", {})
-        if key not in cache:
-            f = FEATURE_BY_KEY[key]
-            rows = [(r["age_months"], r[key]) for r in self.data["recordings"]
-                    if r["label"] == "normal" and r[key] is not None
-                    and (r.get("n_clean_epochs") or 0) >= MIN_CLEAN_EPOCHS]  # fmt: skip
-            ages = np.array([a for a, _ in rows], dtype=float)
-            x = _scale(np.array([v for _, v in rows], dtype=float), f.scale)
-            ok = np.isfinite(ages) & np.isfinite(x)
-            cache[key] = (ages[ok], np.asarray(x)[ok])
-        return cache[key]
 
     def feature_index(self, key: str, value, age_months: float | None) -> np.ndarray:
         """Index (0-1) of pooled feature values.
@@ -502,13 +427,12 @@ class Reference:
         return {"overall": overall, "families": fams, "features": feats}
 
     def normal_edge(self, age_months: float | None) -> float:
-        """Lower edge of the normal range on the combined index.
+        """Lower edge of the normal range on the combined index, for an age band.
 
-        The :data:`NORMAL_RANGE_QUANTILE` quantile of :func:`combine` over all normal
-        reference recordings, each placed against its own age (against the pooled
-        reference when ``age_months`` is unknown); with the anchors following age, the
-        combined index is already relative to age, so one edge serves every age.  The
-        overall index is the combined index divided by this edge: the normal reference's sleep and wakefulness differ in
+        The :data:`NORMAL_RANGE_QUANTILE` quantile of :func:`combine` over the normal
+        reference recordings of the band (all normal recordings when the age is unknown),
+        each placed against its own age.  The overall index is the combined index
+        divided by this edge: the normal reference's sleep and wakefulness differ in
         almost every feature (high-voltage synchronous slow waves asleep, low voltage
         awake), and "1 = normal EEG for age" should hold for the whole range, not only
         its middle, so that moving between states within normal does not lower the index.
@@ -522,30 +446,30 @@ class Reference:
         -------
         edge : float
         """
-        known = age_months is not None and bool(np.isfinite(age_months))
+        band = self.band(age_months)[0]
         cache = self.__dict__.setdefault("_edges", {})
-        if known not in cache:
+        if band not in cache:
             vals = []
             for r in self.data["recordings"]:
-                if r["label"] != "normal" or (r.get("n_clean_epochs") or 0) < MIN_CLEAN_EPOCHS:
+                if r["label"] != "normal" or (band != "all" and r["group"] != f"normal_{band}") or \
+                        (r.get("n_clean_epochs") or 0) < MIN_CLEAN_EPOCHS:  # fmt: skip
                     continue
                 v = {f.key: float("nan") if r[f.key] is None else float(r[f.key]) for f in FEATURES}
-                age = r["age_months"] if known else None
-                feats = {f.key: self.feature_index(f.key, v[f.key], age) for f in FEATURES}
+                feats = {f.key: self.feature_index(f.key, v[f.key], r["age_months"]) for f in FEATURES}
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", RuntimeWarning)
                     fams = {fam: np.nanmean([feats[f.key] for f in FEATURES if f.family == fam]) for fam in FAMILIES}
                 vals.append(float(combine(fams)))
             edge = float(np.nanquantile(vals, NORMAL_RANGE_QUANTILE)) if vals else 1.0
-            cache[known] = edge if np.isfinite(edge) and edge > 0 else 1.0
-        return cache[known]
+            cache[band] = edge if np.isfinite(edge) and edge > 0 else 1.0
+        return cache[band]
 
 
 #: Quantile of the normal reference recordings' combined index that marks the lower edge
 #: of the normal range (mapped to 1 on the overall index): the 2.5th percentile, the lower
 #: limit of the central 95 % reference interval (CLSI EP28-A3c, "Defining, establishing
-#: and verifying reference intervals in the clinical laboratory", 2010).  Over the 60
-#: normal references (all ages) it lies between the second and third lowest.
+#: and verifying reference intervals in the clinical laboratory", 2010).  With 20 normal
+#: references per age band it lies between the lowest two.
 NORMAL_RANGE_QUANTILE = 0.025
 
 

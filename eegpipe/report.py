@@ -323,10 +323,9 @@ def _trajectory_figure(res: Series, ref: Reference):
     fig, axes = plt.subplots(int(np.ceil(n / ncol)), ncol, figsize=(14, 3.1 * np.ceil(n / ncol)), squeeze=False)
     a = (1 - CI_LEVEL) / 2
     for ax, f in zip(axes.flat, FEATURES, strict=False):
-        normal = [(ref.normal_quantile(f.key, 0.25, tp.age_months), ref.normal_quantile(f.key, 0.75, tp.age_months))
-                  for tp in tps]  # fmt: skip
+        band = [ref.quantiles(f.key, f"normal_{ref.band(tp.age_months)[0]}") for tp in tps]
         hyps = ref.quantiles(f.key, f.variant or "hypsarrhythmia")
-        ax.fill_between(x, [lo for lo, _ in normal], [hi for _, hi in normal], color="#2ca02c", alpha=0.18,
+        ax.fill_between(x, [b["q25"] for b in band], [b["q75"] for b in band], color="#2ca02c", alpha=0.18,
                         step="mid", label="normal for age (IQR)")  # fmt: skip
         ax.axhspan(hyps["q25"], hyps["q75"], color="#d62728", alpha=0.10, lw=0,
                    label=f"{f.variant or 'hypsarrhythmia'} (IQR)")  # fmt: skip
@@ -601,11 +600,10 @@ def _methods_html() -> str:
     return (
         "<p><b>Normalization index</b>: 0 = typical hypsarrhythmia, 1 = typical normal EEG for the infant's age. "
         "Each feature is placed between the median of the hypsarrhythmia references and the median of the "
-        "normal references at the infant's age (a median regression on log age), on clean epochs only; "
-        "a family is the mean of its features; the overall index is the lower of spikes and multifocality "
-        "and the background (the better of synchrony and the mean "
+        "age-matched normal references, on clean epochs only; a family is the mean of its features; the overall "
+        "index is the lower of spikes and multifocality and the background (the better of synchrony and the mean "
         "of amplitude and spectral shape: normal sleep is high-voltage and delta-rich but synchronous), capped by "
-        "asymmetry and attenuation, and scaled so that anything inside the normal reference range for the age "
+        "asymmetry and attenuation, and scaled so that anything inside the age band's normal reference range "
         f"(above its {NORMAL_RANGE_QUANTILE:.0%} quantile) reads 1. "
         "The reference values were measured by eegpipe on simulated recordings "
         "built from published figures (see eegpipe/reference.py); they are not validated on real EEG.</p>"
