@@ -399,19 +399,27 @@ def overall_change(pre: Timepoint, post: Timepoint) -> dict:
     return {"value": post.index["overall"] - pre.index["overall"], "ci_low": lo, "ci_high": hi}
 
 
+#: Fewest clean epochs of the shared annotated state each recording must have for the
+#: comparison to be restricted to that state: one minute of 10-s epochs.  *unverified*, a
+#: conventional minimum of artifact-free EEG for a quantitative measure; with the floor
+#: at 3 epochs (30 s) a follow-up asleep but for 30 s was compared on those 30 s alone
+#: (held-out responder 9944, benchmarks/RESULTS.md).
+MIN_STATE_EPOCHS = 6
+
+
 def _same_state(pre: Timepoint, post: Timepoint, notes: list[str]):
     """The two timepoints restricted to the annotated sleep-wake state they share, when
-    their annotated states differ and one state has :data:`MIN_CLEAN_EPOCHS` epochs in
+    their annotated states differ and one state has :data:`MIN_STATE_EPOCHS` epochs in
     both (voltage and synchrony follow the state: Gibbs & Gibbs 1952, Mytinger 2018);
     else unchanged. Appends what was done to ``notes``. Returns (pre, post, state or None)."""
     if pre.states is None or post.states is None:
         return pre, post, None
     if len((set(pre.states) | set(post.states)) - {""}) == 1:  # one state annotated in both
         return pre, post, None
-    state = common_state(pre.states, post.states, MIN_CLEAN_EPOCHS)
+    state = common_state(pre.states, post.states, MIN_STATE_EPOCHS)
     found = f"annotated states (clean epochs): earlier {describe(pre.states)}; later {describe(post.states)}"
     if state is None:
-        notes.append(f"{found}; no state has {MIN_CLEAN_EPOCHS} clean epochs in both, so all epochs are "
+        notes.append(f"{found}; no state has {MIN_STATE_EPOCHS} clean epochs in both, so all epochs are "
                      f"compared: voltage and synchrony differ between sleep and wakefulness")  # fmt: skip
         return pre, post, None
     out = []

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from eegpipe.cli import main
-from eegpipe.compare import compare
+from eegpipe.compare import MIN_STATE_EPOCHS, compare
 from eegpipe.simulate._edf import write_edf
 from eegpipe.simulate._plan import make_plan
 from eegpipe.state import common_state, epoch_states, state_of_text
@@ -73,6 +73,23 @@ def test_comparison_is_restricted_to_the_state_both_recordings_share(tmp_path, c
     assert main(["compare", str(pre), str(post), "--format", "json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["compared_state"] == "asleep" and d["clean_epochs"]["post"] == len(c.post.table)
+
+
+def test_a_state_met_for_under_a_minute_does_not_restrict_the_comparison(tmp_path):
+    # baseline annotated awake throughout, follow-up asleep but for its last 50 s: the
+    # 4 clean awake epochs they share are too few to compare on (held-out responder 9944)
+    paths = []
+    for name, seed, marks in (("pre", 903, [(0.0, 0.0, "Awake")]),
+                              ("post", 905, [(0.0, 0.0, "Asleep"), (190.0, 0.0, "Awake")])):  # fmt: skip
+        plan = make_plan(seed, label="normal", duration_s=240, sfreq=256, subject_gain=1.0)
+        plan.annotations = marks
+        write_edf(plan, tmp_path / f"{name}.edf", sidecar=False)
+        paths.append(tmp_path / f"{name}.edf")
+    c = compare(*paths, n_boot=100)
+    awake = int(np.sum(c.post.states == "awake"))
+    assert 3 <= awake < MIN_STATE_EPOCHS  # enough for the old floor of 3 epochs, under a minute
+    assert c.state is None and len(c.post.table) > awake
+    assert any(f"no state has {MIN_STATE_EPOCHS} clean epochs in both" in n for n in c.notes), c.notes
 
 
 @needs_real_edf
