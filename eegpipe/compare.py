@@ -59,6 +59,12 @@ from eegpipe.status import (  # noqa: F401 - the rule's names, re-exported
 
 #: Bootstrap resamples.
 N_BOOT = 1000
+#: Fewest clean epochs of the shared annotated state each recording must have for the
+#: comparison to be restricted to that state: one minute of 10-s epochs.  *unverified*, a
+#: conventional minimum of artifact-free EEG for a quantitative measure; with the floor
+#: at 3 epochs (30 s) a follow-up asleep but for 30 s was compared on those 30 s alone
+#: (held-out responder 9944, benchmarks/RESULTS.md).
+MIN_STATE_EPOCHS = 6
 
 
 @dataclass
@@ -397,14 +403,6 @@ def overall_change(pre: Timepoint, post: Timepoint) -> dict:
     """
     lo, hi = _ci(post.boot["index"]["overall"] - pre.boot["index"]["overall"])
     return {"value": post.index["overall"] - pre.index["overall"], "ci_low": lo, "ci_high": hi}
-
-
-#: Fewest clean epochs of the shared annotated state each recording must have for the
-#: comparison to be restricted to that state: one minute of 10-s epochs.  *unverified*, a
-#: conventional minimum of artifact-free EEG for a quantitative measure; with the floor
-#: at 3 epochs (30 s) a follow-up asleep but for 30 s was compared on those 30 s alone
-#: (held-out responder 9944, benchmarks/RESULTS.md).
-MIN_STATE_EPOCHS = 6
 
 
 def _same_state(pre: Timepoint, post: Timepoint, notes: list[str]):
