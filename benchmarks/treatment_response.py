@@ -51,7 +51,8 @@ def run_one(seed: int, out: str, duration_s: int, first_seed: int = FIRST_SEED, 
 
     With ``save`` (a folder), also pickle the first and last recording as compared
     (``eegpipe.compare.Timepoint``), the overall change and the true response to
-    ``save/<seed>.pkl``, for ``benchmarks/status_sweep.py`` to re-decide.
+    ``save/<seed>.pkl``, for ``benchmarks/status_sweep.py`` to re-decide, and every
+    timepoint as placed on its own (``timepoints``: the index trajectory).
     """
     from eegpipe.compare import series
     from eegpipe.simulate import RESPONSES, simulate_series
@@ -64,7 +65,7 @@ def run_one(seed: int, out: str, duration_s: int, first_seed: int = FIRST_SEED, 
     if save:
         with open(Path(save) / f"{seed}.pkl", "wb") as f:
             pickle.dump({"seed": seed, "response": response, "pre": s.overall.pre, "post": s.overall.post,
-                         "change": s.overall.change, "status": s.status}, f)  # fmt: skip
+                         "change": s.overall.change, "status": s.status, "timepoints": s.timepoints}, f)  # fmt: skip
     return {
         "seed": seed, "response": response, "status": s.status,
         "steps": [c.status for c in s.steps], "index": idx,

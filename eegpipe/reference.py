@@ -429,7 +429,8 @@ class Reference:
     def normal_edge(self, age_months: float | None) -> float:
         """Lower edge of the normal range on the combined index, for an age band.
 
-        The :data:`NORMAL_RANGE_QUANTILE` quantile of :func:`combine` over the normal
+        The :data:`NORMAL_RANGE_QUANTILE` quantile (read as
+        :data:`NORMAL_RANGE_QUANTILE_METHOD` says) of :func:`combine` over the normal
         reference recordings of the band (all normal recordings when the age is unknown),
         each placed against its own age.  The overall index is the combined index
         divided by this edge: the normal reference's sleep and wakefulness differ in
@@ -460,7 +461,8 @@ class Reference:
                     warnings.simplefilter("ignore", RuntimeWarning)
                     fams = {fam: np.nanmean([feats[f.key] for f in FEATURES if f.family == fam]) for fam in FAMILIES}
                 vals.append(float(combine(fams)))
-            edge = float(np.nanquantile(vals, NORMAL_RANGE_QUANTILE)) if vals else 1.0
+            q = np.nanquantile(vals, NORMAL_RANGE_QUANTILE, method=NORMAL_RANGE_QUANTILE_METHOD) if vals else 1.0
+            edge = float(q)
             cache[band] = edge if np.isfinite(edge) and edge > 0 else 1.0
         return cache[band]
 
@@ -468,9 +470,14 @@ class Reference:
 #: Quantile of the normal reference recordings' combined index that marks the lower edge
 #: of the normal range (mapped to 1 on the overall index): the 2.5th percentile, the lower
 #: limit of the central 95 % reference interval (CLSI EP28-A3c, "Defining, establishing
-#: and verifying reference intervals in the clinical laboratory", 2010).  With 20 normal
-#: references per age band it lies between the lowest two.
+#: and verifying reference intervals in the clinical laboratory", 2010).
 NORMAL_RANGE_QUANTILE = 0.025
+#: How the quantile is read off the ranked references: CLSI EP28-A3c's nonparametric
+#: estimate is the observation of rank p(n + 1) (``numpy.quantile``'s "weibull" method,
+#: Hyndman & Fan 1996 definition 6).  With fewer than 39 references that rank is below 1,
+#: so the estimate is the smallest reference: with the 20 per age band the lower limit is
+#: their minimum, not a point interpolated between the lowest two (numpy's default).
+NORMAL_RANGE_QUANTILE_METHOD = "weibull"
 
 
 def combine(families: dict) -> np.ndarray:

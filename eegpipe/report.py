@@ -604,7 +604,7 @@ def _methods_html() -> str:
         "index is the lower of spikes and multifocality and the background (the better of synchrony and the mean "
         "of amplitude and spectral shape: normal sleep is high-voltage and delta-rich but synchronous), capped by "
         "asymmetry and attenuation, and scaled so that anything inside the age band's normal reference range "
-        f"(above its {NORMAL_RANGE_QUANTILE:.0%} quantile) reads 1. "
+        f"(above its {NORMAL_RANGE_QUANTILE:.1%} quantile) reads 1. "
         "The reference values were measured by eegpipe on simulated recordings "
         "built from published figures (see eegpipe/reference.py); they are not validated on real EEG.</p>"
         f"<ul>{fams}</ul>"

@@ -431,6 +431,22 @@ def test_shipped_reference_agrees_with_published_values():
         assert ref.index(hyps, age)["overall"] <= 0.05
 
 
+def test_every_normal_reference_reads_one_and_no_hypsarrhythmia_reference_does():
+    # CLSI EP28-A3c reads the 2.5th percentile at rank 0.025 (n + 1): below the first of 20
+    # references per band, so the normal range's edge is the band's lowest normal reference
+    # and every normal reference of the band is inside the range.
+    ref = Reference.load()
+    normal, hyps = [], []
+    for r in ref.data["recordings"]:
+        if (r.get("n_clean_epochs") or 0) < 3:
+            continue
+        values = {f.key: float("nan") if r[f.key] is None else float(r[f.key]) for f in FEATURES}
+        overall = float(ref.index(values, r["age_months"])["overall"])
+        (normal if r["label"] == "normal" else hyps).append(overall)
+    assert len(normal) >= 55 and min(normal) == 1.0
+    assert len(hyps) >= 35 and max(hyps) < NORMALIZED_INDEX
+
+
 def test_an_asymmetry_must_persist_on_one_side(tmp_path):
     # Persisting asymmetry (Hrachovy 1984; ACNS 2012: "consistent asymmetry") keeps its side;
     # on independent EEG a left hemisphere 1.5 times larger reads as that, while the same
