@@ -272,6 +272,15 @@ def _discharges_remain(tp: Timepoint) -> str:
     return ""
 
 
+def _not_normal_yet(tp: Timepoint) -> str:
+    """What keeps a recording without remaining discharges from reading normal: its verdict,
+    or an overall index below :data:`NORMALIZED_INDEX` (with how much clean EEG it rests on)."""
+    if tp.score.verdict != "normal":
+        return f"verdict {tp.score.verdict}"
+    return (f"verdict normal, but the overall index {tp.index['overall']:.2f} is below the normal range "
+            f"({NORMALIZED_INDEX}) on {len(tp.table)} clean epochs")
+
+
 def _unseen(tp: Timepoint) -> list[str]:
     """A caveat naming the electrodes a recording did not usefully record (bad or missing),
     under which a residual focus cannot be excluded; empty when there are none."""
@@ -340,7 +349,7 @@ def decide_status(pre: Timepoint, post: Timepoint, change: dict) -> tuple[str, l
     remain = _discharges_remain(post)
     if not pre.is_normal and np.isfinite(e1 - e0) and e1 - e0 >= SPIKE_RESOLUTION and elo > 0:
         # judged on the discharges first (BASED; Hayashi 2016), whatever the background does
-        still = f"but {remain}" if remain else "while the EEG is still abnormal"
+        still = f"but {remain}" if remain else f"while the EEG is not yet normal ({_not_normal_yet(post)})"
         return "improved", [f"the epileptiform activity receded: spikes-and-multifocality index {e0:.2f} -> "
                             f"{e1:.2f}, change {e1 - e0:+.2f} ({CI_LEVEL:.0%} CI {elo:+.2f} to {ehi:+.2f}), "
                             f"{still}", *desc]  # fmt: skip
