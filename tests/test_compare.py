@@ -509,19 +509,26 @@ def test_vertex_waves_of_normal_sleep_leave_the_spike_index_at_normal():
     assert spikes[2] < 0.8, spikes
 
 
-def test_vertex_waves_of_a_sleeping_normal_followup_are_no_residual_focus(tmp_path):
-    # A normal follow-up recorded asleep, full of vertex waves (normal from about 5
-    # months, domain.md), can reach the grade's 4/min focus floor at the midline: grade 2
-    # with the midline as its one focus.  That is no residual discharge at 9 months in
-    # sleep: 'normalized', saying why.  At 4 months vertex waves are not yet expected, and
-    # awake they are not vertex waves: both stay 'improved'.  Independent EEG throughout.
+def _hypsarrhythmia_then_vertex_waves(tmp_path: Path):
+    """A hypsarrhythmia baseline written to ``tmp_path`` (born 1 Sep 2023, recorded 1 Jun
+    2024) and 4 min of independent normal EEG with 10 vertex waves a minute (150-190 µV)
+    for a follow-up: (start, baseline path, the generator, the follow-up's µV array)."""
     start = dt.datetime(2024, 6, 1, 9, 0)
     base = independent.write(tmp_path / "base.edf", independent.hypsarrhythmia(np.random.default_rng(1), 240),
                              start, "01 sep 2023")  # fmt: skip
     rng = np.random.default_rng(22)
     x = independent.normal_awake(rng, 240, spread_m=0.05)
     times = np.sort(rng.choice(np.arange(2.0, 236.0, 1.2), 40, replace=False))  # 10 a minute
-    x = independent.add_vertex_waves(x, times, rng.uniform(150, 190, times.size))
+    return start, base, rng, independent.add_vertex_waves(x, times, rng.uniform(150, 190, times.size))
+
+
+def test_vertex_waves_of_a_sleeping_normal_followup_are_no_residual_focus(tmp_path):
+    # A normal follow-up recorded asleep, full of vertex waves (normal from about 5
+    # months, domain.md), can reach the grade's 4/min focus floor at the midline: grade 2
+    # with the midline as its one focus.  That is no residual discharge at 9 months in
+    # sleep: 'normalized', saying why.  At 4 months vertex waves are not yet expected, and
+    # awake they are not vertex waves: both stay 'improved'.  Independent EEG throughout.
+    start, base, rng, x = _hypsarrhythmia_then_vertex_waves(tmp_path)
     later = start + dt.timedelta(days=30)
 
     def follow_up(name, state, birthdate):
@@ -545,13 +552,7 @@ def test_high_voltage_where_normal_sleep_has_it_does_not_bar_the_vertex_wave_rea
     # domain.md): a sleeping normal follow-up with vertex waves and high-voltage occipital
     # delta is graded 3 (one focus, high amplitude), and is still 'normalized'.  The same
     # delta over the frontal chains is not normal sleep's distribution: 'improved'.
-    start = dt.datetime(2024, 6, 1, 9, 0)
-    base = independent.write(tmp_path / "base.edf", independent.hypsarrhythmia(np.random.default_rng(1), 240),
-                             start, "01 sep 2023")  # fmt: skip
-    rng = np.random.default_rng(22)
-    x = independent.normal_awake(rng, 240, spread_m=0.05)
-    times = np.sort(rng.choice(np.arange(2.0, 236.0, 1.2), 40, replace=False))
-    x = independent.add_vertex_waves(x, times, rng.uniform(150, 190, times.size))
+    start, base, rng, x = _hypsarrhythmia_then_vertex_waves(tmp_path)
     n = x.shape[1]
     b, a = sp_signal.butter(3, [0.5, 2.0], "bandpass", fs=independent.SFREQ)
     delta = sp_signal.filtfilt(b, a, rng.standard_normal(n))
