@@ -55,6 +55,7 @@ from eegpipe.status import (  # noqa: F401 - the rule's names, re-exported
     _ci,
     _discharges_remain,
     decide_status,
+    index_reaches_normal,
 )
 
 #: Bootstrap resamples.
@@ -123,9 +124,10 @@ class Timepoint:
     @property
     def is_normal(self) -> bool:
         """Normal verdict, no spike focus (grade <= :data:`NORMALIZED_MAX_GRADE`, no residual
-        focus off the midline) and overall index at least :data:`NORMALIZED_INDEX`."""
+        focus off the midline) and overall index at least :data:`NORMALIZED_INDEX`, or not shown
+        to lie below it (:func:`eegpipe.status.index_reaches_normal`)."""
         return self.comparable and self.score.verdict == "normal" and not _discharges_remain(self) and \
-            self.index["overall"] >= NORMALIZED_INDEX  # fmt: skip
+            index_reaches_normal(self)  # fmt: skip
 
     def index_dict(self) -> dict:
         """Normalization index of this timepoint, JSON-ready.

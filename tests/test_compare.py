@@ -390,6 +390,27 @@ def test_a_verdict_that_flips_to_normal_counts_only_when_the_index_rose_with_it(
     assert status == "improved" and "no longer finds hypsarrhythmia" in reasons[0], reasons
 
 
+def test_a_normal_followup_on_few_clean_epochs_normalizes_unless_its_index_is_shown_below_normal():
+    # A follow-up normal by verdict and grade whose index, on little clean EEG, reads under
+    # the normal range but whose interval reaches it (held-out responder 10609: 0.80 on 10
+    # clean epochs, interval up to 1.00) is normalized; one whose whole interval lies below
+    # the range is not yet: the index has shown the background is not a normal infant's.
+    c = compare(SERIES[0], SERIES[2], n_boot=200)
+    assert c.status == "normalized" and c.post.score.based_grade == 0, c.reasons
+
+    def placed(tp, overall, ci):
+        return dataclasses.replace(tp, index={**tp.index, "overall": overall, "overall_ci": ci})
+
+    uncertain = placed(c.post, 0.80, (0.79, 0.97))
+    assert uncertain.is_normal
+    status, reasons = decide_status(c.pre, uncertain, c.change)
+    assert status == "normalized" and "interval reaching 0.97" in reasons[0], reasons
+    below = placed(c.post, 0.80, (0.74, 0.86))
+    assert not below.is_normal
+    status, reasons = decide_status(c.pre, below, c.change)
+    assert status == "improved" and "(95% CI up to 0.86) is below the normal range" in reasons[0], reasons
+
+
 def test_age_selects_the_normal_reference():
     ref = Reference.load()
     assert ref.band(4.0) == ("3-6", None)
