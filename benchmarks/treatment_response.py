@@ -62,10 +62,12 @@ def run_one(seed: int, out: str, duration_s: int, first_seed: int = FIRST_SEED, 
     truth = [json.loads(p.with_suffix(".json").read_text()) for p in paths]
     s = series(paths)
     idx = [tp.index.get("overall") for tp in s.timepoints]
-    if save:
-        with open(Path(save) / f"{seed}.pkl", "wb") as f:
+    if save:  # written whole, then renamed: status_sweep.py never reads a half-written file
+        part = Path(save) / f"{seed}.pkl.part"
+        with open(part, "wb") as f:
             pickle.dump({"seed": seed, "response": response, "pre": s.overall.pre, "post": s.overall.post,
                          "change": s.overall.change, "status": s.status, "timepoints": s.timepoints}, f)  # fmt: skip
+        part.replace(Path(save) / f"{seed}.pkl")
     return {
         "seed": seed, "response": response, "status": s.status,
         "steps": [c.status for c in s.steps], "index": idx,

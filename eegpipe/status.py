@@ -156,7 +156,7 @@ RULE = (
     f"else 'normalized' if the later recording is normal (verdict normal, BASED-like grade "
     f"{NORMALIZED_MAX_GRADE}: no spike focus, no region off the midline with >= {RESIDUAL_FOCUS_MIN_EVENTS} spike "
     f"events at >= {RESIDUAL_FOCUS_PER_MIN}/min, and overall index >= {NORMALIZED_INDEX}, or the upper end of its "
-    f"{CI_LEVEL:.0%} interval >= {NORMALIZED_INDEX} when few clean epochs leave it uncertain; a lone midline focus "
+    f"{CI_LEVEL:.0%} bootstrap interval >= {NORMALIZED_INDEX}: too uncertain to place below the range; a lone midline focus "
     f"with high amplitude only where normal sleep has it ({', '.join(SLEEP_HIGH_VOLTAGE_DERIVATIONS)}) or none, "
     f"in a recording at least {VERTEX_SLEEP_SHARE:.0%} asleep from "
     f"{VERTEX_WAVE_MIN_AGE_MONTHS:.0f} months, is vertex waves and does not count) and the earlier was not; "
