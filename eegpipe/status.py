@@ -28,8 +28,7 @@ ABNORMAL_VERDICTS = ("hypsarrhythmia", "modified_hypsarrhythmia")
 #: partial responder's last recording more than 0.72 (the simulator's partial responders
 #: before commit c67a16e, which were lower-voltage slow activity only; today's also
 #: reorganize and keep a focus, and the focus is what bars them, NORMALIZED_MAX_GRADE).
-NORMALIZED_INDEX = 0.9
-#: ... or its index, measured on too few clean epochs to say so, is not shown to lie below
+#: Or its index, measured on too few clean epochs to say so, is not shown to lie below
 #: that range: the upper end of the index's :data:`CI_LEVEL` bootstrap interval reaches
 #: NORMALIZED_INDEX (:func:`index_reaches_normal`).  The verdict and the grade are read on
 #: the same epochs and must be normal as well; the index only has to agree with them, not
@@ -37,6 +36,7 @@ NORMALIZED_INDEX = 0.9
 #: day-180 EEG normal by verdict and grade on 10 clean epochs (67% artifact), index 0.80
 #: with its interval reaching 1.00, and read 'improved'; no partial responder of 240 saved
 #: held-out series (10360-10479, 10540-10659) changed status under this reading.
+NORMALIZED_INDEX = 0.9
 #: A normalized EEG also has no spike focus and no background abnormality: BASED-like
 #: grade at most this (0 = normal, Mytinger et al. 2015/2021).  Epileptiform discharges
 #: still present a month after ACTH predict relapse (Hayashi et al., Brain Dev 2016), so a
@@ -159,8 +159,8 @@ RULE = (
     f"{CI_LEVEL:.0%} bootstrap interval >= {NORMALIZED_INDEX}: too uncertain to place below the range; a lone "
     f"midline focus with high amplitude only where normal sleep has it "
     f"({', '.join(SLEEP_HIGH_VOLTAGE_DERIVATIONS)}) or none, in a recording at least {VERTEX_SLEEP_SHARE:.0%} "
-    f"asleep from "
-    f"{VERTEX_WAVE_MIN_AGE_MONTHS:.0f} months, is vertex waves and does not count) and the earlier was not; "
+    f"asleep from {VERTEX_WAVE_MIN_AGE_MONTHS:.0f} months, is vertex waves and does not count) and the earlier "
+    f"was not; "
     f"'unchanged' if both are normal; 'improved' if the spikes-and-multifocality index rose by >= "
     f"{SPIKE_RESOLUTION} with its {CI_LEVEL:.0%} interval above zero, or the verdict went from hypsarrhythmia "
     f"(classic or modified) to normal, the index rising with its interval above zero, while a spike focus "
@@ -282,6 +282,11 @@ def _discharges_remain(tp: Timepoint) -> str:
     return ""
 
 
+def _index_high(tp: Timepoint) -> float:
+    """Upper end of the overall index's bootstrap interval (NaN when it has none)."""
+    return float(tp.index.get("overall_ci", (np.nan, np.nan))[1])
+
+
 def index_reaches_normal(tp: Timepoint) -> bool:
     """Whether a recording's overall index is in the normal range or not shown to lie below it.
 
@@ -297,14 +302,14 @@ def index_reaches_normal(tp: Timepoint) -> bool:
     -------
     reaches : bool
     """
-    hi = tp.index.get("overall_ci", (np.nan, np.nan))[1]
+    hi = _index_high(tp)
     return bool(tp.index["overall"] >= NORMALIZED_INDEX or (np.isfinite(hi) and hi >= NORMALIZED_INDEX))
 
 
 def _index_text(tp: Timepoint) -> str:
     """The overall index against :data:`NORMALIZED_INDEX`, with its interval when only that
     reaches the normal range."""
-    x, hi = tp.index["overall"], tp.index.get("overall_ci", (np.nan, np.nan))[1]
+    x, hi = tp.index["overall"], _index_high(tp)
     if x >= NORMALIZED_INDEX:
         return f"index {x:.2f} >= {NORMALIZED_INDEX}"
     return (f"index {x:.2f}, its {CI_LEVEL:.0%} interval reaching {hi:.2f} >= {NORMALIZED_INDEX} on "
@@ -316,8 +321,8 @@ def _not_normal_yet(tp: Timepoint) -> str:
     or an overall index below :data:`NORMALIZED_INDEX` (with how much clean EEG it rests on)."""
     if tp.score.verdict != "normal":
         return f"verdict {tp.score.verdict}"
-    hi = tp.index.get("overall_ci", (np.nan, np.nan))[1]
-    return (f"verdict normal, but the overall index {tp.index['overall']:.2f} ({CI_LEVEL:.0%} CI up to {hi:.2f}) "
+    return (f"verdict normal, but the overall index {tp.index['overall']:.2f} ({CI_LEVEL:.0%} CI up to "
+            f"{_index_high(tp):.2f}) "
             f"is below the normal range ({NORMALIZED_INDEX}) on {len(tp.table)} clean epochs")
 
 
