@@ -3,7 +3,8 @@
 ``benchmarks/treatment_response.py --save DIR`` pickles each series' first and last
 recording as compared (features, bootstrap and score of each).  This script loads every
 ``*.pkl`` under the given folders, decides the overall status again with
-``eegpipe.status.decide_status`` under the current thresholds and under each ``--try``
+``eegpipe.status.decide_status`` (and, for series saved with every timepoint, the series
+rule, ``eegpipe.status.SERIES_RULE``) under the current thresholds and under each ``--try``
 setting, and prints for each setting how many series of each true response are right and
 which series changed status.  Nothing is simulated or measured again, so a setting takes
 seconds; the thresholds still have to be justified on their own (a drift measurement, a
@@ -75,19 +76,28 @@ def place_on(rows: list[dict], path: Path) -> None:
 
     ref = Reference.load(path)
     for r in rows:
-        for tp in (r["pre"], r["post"]):
+        for tp in (r["pre"], r["post"], *r.get("timepoints", [])):
             _place(tp, ref, *tp._placement[1:])
         if r["pre"].comparable and r["post"].comparable:
             r["change"] = overall_change(r["pre"], r["post"])
 
 
 def decide_all(rows: list[dict]) -> dict[int, tuple[str, str]]:
-    """Overall status and its first reason for each saved series, under the current thresholds."""
+    """Status and its first reason for each saved series, under the current thresholds: the
+    first recording against the last, then, for a series saved with its ``timepoints``, the
+    series rule (an improvement at a recording in between that held, ``SERIES_RULE``)."""
+    from eegpipe.compare import _held_improvement, compare_timepoints
     from eegpipe.status import decide_status
 
     out = {}
     for r in rows:
         st, why = decide_status(r["pre"], r["post"], r["change"])
+        tps = r.get("timepoints") or []
+        if st == "unchanged" and len(tps) > 2:
+            steps = [compare_timepoints(a, b) for a, b in zip(tps[:-1], tps[1:], strict=True)]
+            held = _held_improvement(tps, steps, st)
+            if held:
+                st, why = "improved", [f"held from day {held[0].post.days:g}: {held[0].reasons[0]}"]
         out[r["seed"]] = st, (why[0] if why else "")
     return out
 

@@ -76,7 +76,7 @@ def run_one(seed: int, out: str, duration_s: int, first_seed: int = FIRST_SEED, 
         "clean": [len(tp.table) for tp in s.timepoints],
         "step_ci_high": [c.change.get("ci_high") for c in s.steps],
         "movements": [t["involuntary_movements"] for t in truth],
-        "why": s.overall.reasons[0] if s.overall.reasons else "",
+        "why": s.reasons[0] if s.reasons else "",
     }  # fmt: skip
 
 

@@ -154,7 +154,10 @@ def format_series(s: Series) -> str:
     -------
     text : str
     """
-    lines = [f"overall status: {s.status.upper()}  (first recording against the last)"]
+    how = "first recording against the last" if not s.held else \
+        f"an improvement held; the first recording against the last alone: {s.overall.status.upper()}"  # fmt: skip
+    lines = [f"overall status: {s.status.upper()}  ({how})"]
+    lines += [f"  why: {r}" for r in s.reasons[:1]] if s.held else []
     for tp in s.timepoints:
         idx = tp.index_dict()
         ix = "-" if idx["overall"] is None else f"{idx['overall']:.2f} [{idx['ci_low']:.2f}, {idx['ci_high']:.2f}]"
@@ -164,7 +167,7 @@ def format_series(s: Series) -> str:
         lines += ["", format_comparison(c, title=f"step {Path(c.pre.file).name} -> {Path(c.post.file).name}: "
                                                  f"{c.status.upper()}")]  # fmt: skip
     if len(s.timepoints) > 2:
-        lines += ["", format_comparison(s.overall, title=f"overall: {s.status.upper()}")]
+        lines += ["", format_comparison(s.overall, title=f"first against last: {s.overall.status.upper()}")]
     lines += [f"note: {n}" for n in s.notes]
     return "\n".join(lines)
 

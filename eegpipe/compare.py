@@ -23,6 +23,7 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from os import PathLike
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -46,15 +47,18 @@ from eegpipe.state import common_state, describe, epoch_states, recording_marks
 from eegpipe.status import (  # noqa: F401 - the rule's names, re-exported
     ABNORMAL_VERDICTS,
     CI_LEVEL,
+    HELD_STATUSES,
     MIN_INDEX_CHANGE,
     NORMALIZED_INDEX,
     NORMALIZED_MAX_GRADE,
     RULE,
+    SERIES_RULE,
     SPIKE_RESOLUTION,
     STATUSES,
     _ci,
     _discharges_remain,
     decide_status,
+    fell_back,
     index_reaches_normal,
 )
 
@@ -478,17 +482,36 @@ class Series:
     overall : Comparison
         The first recording against the last.
     notes : list of str
+    held : tuple of Comparison or None
+        When an improvement at a recording in between decided the status
+        (:data:`eegpipe.status.SERIES_RULE`): the first recording against that one, and
+        that one against the last.
     """
 
     timepoints: list[Timepoint]
     steps: list[Comparison]
     overall: Comparison
     notes: list[str] = field(default_factory=list)
+    held: tuple[Comparison, Comparison] | None = None
 
     @property
     def status(self) -> str:
-        """The overall status (first against last recording)."""
-        return self.overall.status
+        """The series' status: the first recording against the last, or ``improved`` when
+        an earlier improvement held (:data:`eegpipe.status.SERIES_RULE`)."""
+        return "improved" if self.held else self.overall.status
+
+    @property
+    def reasons(self) -> list[str]:
+        """Why the series has its status: the overall comparison's reasons, or the held
+        improvement's and then what the first recording against the last alone says."""
+        if not self.held:
+            return self.overall.reasons
+        up, since = self.held
+        return [f"improved by {_when(up.post)} and not worse since: {_when(up.post)} against the first "
+                f"recording, {up.reasons[0]}; {_when(since.post)} against {_when(up.post)}, {since.status} "
+                f"({since.reasons[0]}; no family fell back by its smallest detectable change)",
+                f"the first recording against the last alone reads {self.overall.status} "
+                f"({self.overall.reasons[0]})"]  # fmt: skip
 
     def to_dict(self) -> dict:
         """The JSON object ``eegpipe series --format json`` prints.
@@ -498,9 +521,14 @@ class Series:
         series : dict
             ``status``, ``rule``, ``reasons``, ``timepoints`` (each with its ``score``
             object and ``normalization_index``), ``steps`` and ``overall`` (comparison
-            objects as ``eegpipe compare`` prints them), ``notes``.
+            objects as ``eegpipe compare`` prints them), ``held_improvement`` (null, or the
+            ``file`` and ``days`` of the follow-up whose improvement held, and ``since``, the
+            status of the last recording against it), ``notes``.
         """
-        return _clean({"status": self.status, "rule": RULE, "reasons": self.overall.reasons,
+        held = None if not self.held else {"file": Path(self.held[0].post.file).name,
+                                           "days": self.held[0].post.days, "since": self.held[1].status}
+        return _clean({"status": self.status, "rule": f"{RULE} {SERIES_RULE}", "reasons": self.reasons,
+                       "held_improvement": held,
                        "timepoints": [t.to_dict() for t in self.timepoints],
                        "steps": [s.to_dict() for s in self.steps], "overall": self.overall.to_dict(),
                        "notes": self.notes, "eegpipe_version": __version__})  # fmt: skip
@@ -576,11 +604,35 @@ def series(paths, *, days=None, age_months=None, epoch_s: float = EPOCH_S, n_boo
         notes.append("the headers name more than one patient (identifiers withheld): check the files")
     steps = [compare_timepoints(a, b) for a, b in zip(tps[:-1], tps[1:], strict=True)]
     overall = steps[0] if len(tps) == 2 else compare_timepoints(tps[0], tps[-1])
+    held = _held_improvement(tps, steps, overall.status)
     for s in steps if len(tps) > 2 else []:  # a passing worsening the overall status may not show
         if s.status == "worsened":
             notes.append(f"worse at day {s.post.days:g} than at day {s.pre.days:g}" if s.post.days is not None
                          else f"{s.post.file} is worse than {s.pre.file}")  # fmt: skip
-    return Series(tps, steps, overall, notes)
+    return Series(tps, steps, overall, notes, held)
+
+
+def _when(tp: Timepoint) -> str:
+    """A recording named by its day in the series, else by its file name."""
+    return f"day {tp.days:g}" if tp.days is not None else Path(tp.file).name
+
+
+def _held_improvement(tps: list[Timepoint], steps: list[Comparison],
+                      overall: str) -> tuple[Comparison, Comparison] | None:  # fmt: skip
+    """An improvement at a recording in between that the last one keeps (:data:`SERIES_RULE`):
+    the first recording against it and it against the last, the latest such recording
+    first; ``None`` when the overall status (first against last) is not ``unchanged`` or
+    none held."""
+    if len(tps) < 3 or overall != "unchanged":
+        return None
+    for k in range(len(tps) - 2, 0, -1):
+        up = steps[0] if k == 1 else compare_timepoints(tps[0], tps[k])
+        if up.status != "improved":
+            continue
+        since = steps[-1] if k == len(tps) - 2 else compare_timepoints(tps[k], tps[-1])
+        if since.status in HELD_STATUSES and not fell_back(since.pre, since.post, since.change):
+            return up, since
+    return None
 
 
 def _ages_from_first(tps: list[Timepoint], age: float, notes: list[str]) -> None:

