@@ -160,7 +160,7 @@ CI_LEVEL = 0.95
 #: a series with an improved follow-up and a last recording not worse than it has improved, though
 #: the last alone against the baseline may fall short of a threshold by the drift of one
 #: session.  *unverified*: held-out partial responders 11255 and 11480 (seeds 11200-11499)
-#: improved at day 30 (verdict normal, index +0.55 and +0.38) and read 'unchanged' first
+#: improved at day 30 (verdict normal, index +0.54 and +0.39) and read 'unchanged' first
 #: against last (index +0.35 with no family beyond its drift, +0.27).  Non-responder 11181
 #: (seeds 10840-11499), improved at day 30 by spectral shape and attenuation, read
 #: 'unchanged' from day 30 to day 180 with attenuation back by -0.72 (0.64), spectral
