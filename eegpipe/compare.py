@@ -613,8 +613,8 @@ def series(paths, *, days=None, age_months=None, epoch_s: float = EPOCH_S, n_boo
 
 
 def _when(tp: Timepoint) -> str:
-    """A recording named by its day in the series, else by its file name."""
-    return f"day {tp.days:g}" if tp.days is not None else Path(tp.file).name
+    """A recording named by its day in the series (day 0 the baseline), else by its file name."""
+    return Path(tp.file).name if tp.days is None else ("baseline" if tp.days == 0 else f"day {tp.days:g}")
 
 
 def _held_improvement(tps: list[Timepoint], steps: list[Comparison],

@@ -34,6 +34,7 @@ from eegpipe.compare import (
     Comparison,
     Series,
     Timepoint,
+    _when,
     measure,
     series,
 )
@@ -521,10 +522,6 @@ def _steps_html(res: Series) -> str:
         if c.families:
             parts.append(_table(_family_rows(c)))
     return "\n".join(parts)
-
-
-def _when(tp: Timepoint) -> str:
-    return Path(tp.file).name if tp.days is None else ("baseline" if tp.days == 0 else f"day {tp.days:g}")
 
 
 def _family_rows(c: Comparison) -> pd.DataFrame:
