@@ -150,10 +150,10 @@ FOCAL_MAX_FOCI = 1
 #: Confidence level of the bootstrap intervals the rule reads.
 CI_LEVEL = 0.95
 #: Statuses of the later comparison that keep an earlier improvement of a series (see
-#: :data:`SERIES_RULE`), when besides no family other than amplitude, nor the overall
-#: index, fell back by its smallest detectable change (:func:`fell_back`): the 'worsened'
-#: of the rule asks more (two families, or the index with one), and a single family back
-#: where it was is an improvement lost, not held.
+#: :data:`SERIES_RULE`), provided also that nothing fell back by its smallest detectable
+#: change (:func:`fell_back`: no family other than amplitude, nor the overall index).  The
+#: rule's 'worsened' asks more (two families, or the index with one), yet a single family
+#: back where it was is an improvement lost, not held.
 #: Response to treatment of infantile spasms is judged at an early follow-up and then as
 #: sustained or lost at later ones (ICISS, O'Callaghan et al., Lancet Neurol 2017: spasms
 #: ceased by day 14 and still absent at day 42; relapse after ACTH, Hayashi et al. 2016), so
