@@ -48,11 +48,15 @@ def drift_one(seed: int, out: str, duration_s: int, save: str | None = None) -> 
 
 
 def changes(seed: int, status: str, pre, post) -> dict:
-    """Change of the overall and each family's index from ``pre`` to ``post``."""
+    """Change of the overall index, its background part (``eegpipe.reference.background``)
+    and each family's index from ``pre`` to ``post``."""
+    from eegpipe.reference import background
+
     if status == "indeterminate":
         return {"seed": seed, "status": status}
     fam0, fam1 = pre.index["families"], post.index["families"]
     return {"seed": seed, "status": status, "overall": post.index["overall"] - pre.index["overall"],
+            "background": float(background(fam1)) - float(background(fam0)),
             **{f: fam1[f] - fam0[f] for f in fam0}}  # fmt: skip
 
 
@@ -109,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = [r for r in rows if r["status"] != "indeterminate"]
     print(f"{len(rows)} non-responder series ({what}), first against last "
           f"recording, in {time.perf_counter() - t0:.0f} s\n")  # fmt: skip
-    thresholds = {**{f: FAMILY_MIN_CHANGE.get(f) for f in FAMILIES}, "overall": MIN_INDEX_CHANGE}
+    thresholds = {**{f: FAMILY_MIN_CHANGE.get(f) for f in FAMILIES}, "overall": MIN_INDEX_CHANGE,
+                  "background": MIN_INDEX_CHANGE}  # the focal rule reads the background part by it
     print(f"{'family':<14}{'SD':>7}{'3 SD':>7}{'rule':>7}{'|change| >= rule':>18}   largest changes (seed)")
     for fam, rule in thresholds.items():
         d = np.array([r[fam] for r in rows], float)
