@@ -1,5 +1,5 @@
 """Drift of each feature family between sessions of unchanged infants: the figures behind
-``eegpipe.status.FAMILY_MIN_CHANGE`` and ``MIN_INDEX_CHANGE``.
+``eegpipe.status.FAMILY_MIN_CHANGE``, ``MIN_INDEX_CHANGE`` and ``MIN_BACKGROUND_CHANGE``.
 
 Simulates the non-responders of the given treatment-response sets (the same series as
 ``benchmarks/treatment_response.py`` with the same first seeds: every third series, whose
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     from eegpipe.reference import FAMILIES
     from eegpipe.simulate import RESPONSES
-    from eegpipe.status import FAMILY_MIN_CHANGE, MIN_INDEX_CHANGE
+    from eegpipe.status import FAMILY_MIN_CHANGE, MIN_BACKGROUND_CHANGE, MIN_INDEX_CHANGE
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sets", type=int, nargs="+", help="first seeds of spent sets of 60")
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(rows)} non-responder series ({what}), first against last "
           f"recording, in {time.perf_counter() - t0:.0f} s\n")  # fmt: skip
     thresholds = {**{f: FAMILY_MIN_CHANGE.get(f) for f in FAMILIES}, "overall": MIN_INDEX_CHANGE,
-                  "background": MIN_INDEX_CHANGE}  # the focal rule reads the background part by it
+                  "background": MIN_BACKGROUND_CHANGE}
     print(f"{'family':<14}{'SD':>7}{'3 SD':>7}{'rule':>7}{'|change| >= rule':>18}   largest changes (seed)")
     for fam, rule in thresholds.items():
         d = np.array([r[fam] for r in rows], float)

@@ -18,10 +18,10 @@ spent.
 bootstrap values, as ``eegpipe.compare`` does, so that two references can be compared on
 the same series; the saved series must hold every feature the reference has.
 
-Names a ``--try`` can set: ``overall`` (``MIN_INDEX_CHANGE``), ``resolution``
-(``SPIKE_RESOLUTION``) and each family of ``FAMILY_MIN_CHANGE``.  The reasons printed
-under a ``--try`` quote the families' thresholds as the rule's text has them (the current
-ones); the decisions use the tried ones.
+Names a ``--try`` can set: ``overall`` (``MIN_INDEX_CHANGE``), ``background``
+(``MIN_BACKGROUND_CHANGE``), ``resolution`` (``SPIKE_RESOLUTION``) and each family of
+``FAMILY_MIN_CHANGE``.  The reasons printed under a ``--try`` quote the families'
+thresholds as the rule's text has them (the current ones); the decisions use the tried ones.
 """
 
 from __future__ import annotations
@@ -40,11 +40,14 @@ def thresholds(setting: dict[str, float]):
     """Set the status rule's thresholds in ``eegpipe.status`` for the duration of the block."""
     from eegpipe import status
 
-    saved = status.MIN_INDEX_CHANGE, status.SPIKE_RESOLUTION, dict(status.FAMILY_MIN_CHANGE)
+    saved = (status.MIN_INDEX_CHANGE, status.SPIKE_RESOLUTION, status.MIN_BACKGROUND_CHANGE,
+             dict(status.FAMILY_MIN_CHANGE))
     try:
         for name, value in setting.items():
             if name == "overall":
                 status.MIN_INDEX_CHANGE = value
+            elif name == "background":
+                status.MIN_BACKGROUND_CHANGE = value
             elif name == "resolution":
                 status.SPIKE_RESOLUTION = value
             elif name in status.FAMILY_MIN_CHANGE:
@@ -53,9 +56,9 @@ def thresholds(setting: dict[str, float]):
                 raise SystemExit(f"status_sweep: unknown threshold {name!r}")
         yield
     finally:
-        status.MIN_INDEX_CHANGE, status.SPIKE_RESOLUTION = saved[:2]
+        status.MIN_INDEX_CHANGE, status.SPIKE_RESOLUTION, status.MIN_BACKGROUND_CHANGE = saved[:3]
         status.FAMILY_MIN_CHANGE.clear()
-        status.FAMILY_MIN_CHANGE.update(saved[2])
+        status.FAMILY_MIN_CHANGE.update(saved[3])
 
 
 def load(dirs: list[Path]) -> list[dict]:
@@ -154,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
 
     base = decide_all(rows)
     print(f"{len(rows)} saved series (seeds {rows[0]['seed']}-{rows[-1]['seed']})")
-    print(f"current (overall {status.MIN_INDEX_CHANGE}, resolution {status.SPIKE_RESOLUTION}, "
+    print(f"current (overall {status.MIN_INDEX_CHANGE}, background {status.MIN_BACKGROUND_CHANGE}, "
+          f"resolution {status.SPIKE_RESOLUTION}, "
           f"{', '.join(f'{k} {v}' for k, v in status.FAMILY_MIN_CHANGE.items())}): {summary(rows, base)}")  # fmt: skip
     below = [r["seed"] for r in rows if r["response"] == "responder" and r["post"].comparable
              and r["post"].index["overall"] < 1.0]  # fmt: skip
