@@ -391,7 +391,32 @@ def compare_timepoints(pre: Timepoint, post: Timepoint) -> Comparison:
     pre, post, matched = _same_state(pre, post, notes)
     change = overall_change(pre, post)
     status, reasons = decide_status(pre, post, change)
+    notes += _across_age_bands(pre, post, status)
     return Comparison(pre, post, status, reasons, change, _families(pre, post), notes, matched)
+
+
+def _across_age_bands(pre: Timepoint, post: Timepoint, status: str) -> list[str]:
+    """A note when an improvement or worsening between recordings read against different
+    age bands' normal references does not hold with both read against one of them: part
+    of it may be the step between the references (an unchanged EEG at 11 and at 13 months
+    is read against two sets of normal infants), not a change of the EEG.  The status
+    stands: requiring both references cost more partial responders than it saved
+    non-responders (benchmarks/RESULTS.md, "One ruler across age bands"); the note lets
+    the reader weigh the step."""
+    bands = (pre.index.get("band"), post.index.get("band"))
+    if status not in ("improved", "worsened") or bands[0] == bands[1] or None in (pre._placement, post._placement):
+        return []
+    for age, band in ((pre.age_months, bands[0]), (post.age_months, bands[1])):
+        a, b = (replace(tp, age_months=age) for tp in (pre, post))
+        for tp in (a, b):
+            _place(tp, *tp._placement)
+        alt, _ = decide_status(a, b, overall_change(a, b))
+        if alt != status and (status, alt) != ("improved", "normalized"):
+            return [f"{status} only across the change of normal age band ({bands[0]} -> {bands[1]} months): "
+                    f"with both recordings read against the {band} months reference the step is {alt} "
+                    f"(index {a.index['overall']:.2f} -> {b.index['overall']:.2f}), so part of the change "
+                    f"may be the step between the references, not the EEG's"]  # fmt: skip
+    return []
 
 
 def overall_change(pre: Timepoint, post: Timepoint) -> dict:

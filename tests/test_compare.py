@@ -15,9 +15,12 @@ from eegpipe.cli import main
 from eegpipe.compare import (
     MIN_INDEX_CHANGE,
     NORMALIZED_INDEX,
+    _place,
     cliffs_delta,
     compare,
+    compare_timepoints,
     decide_status,
+    measure,
     overall_change,
     series,
 )
@@ -398,6 +401,55 @@ def test_the_focal_rule_reads_the_background_part_by_its_own_threshold(asymmetry
     assert status == expected, reasons
     if expected == "improved":
         assert "resolved into focal discharges" in reasons[0] and f"{rise:+.2f}" in reasons[0], reasons
+
+
+def _aged(tp, age, table):
+    """``tp`` as if recorded at ``age`` months with another epoch table, placed again."""
+    out = dataclasses.replace(tp, age_months=age, table=table)
+    _place(out, *tp._placement)
+    return out
+
+
+@pytest.fixture(scope="module")
+def slow_hypsarrhythmia():
+    """A measured hypsarrhythmia made to read by its background (little spike activity, as
+    slow modified hypsarrhythmia), and the same with its delta synchrony raised by the
+    given share of the gap between the normal and the hypsarrhythmic medians."""
+    tp = measure(REPO / "sample_edf" / "hypsarrhythmia_6mo.edf", n_boot=500)
+    earlier = tp.table.copy()
+    earlier["lateral_spike_events_per_min"] *= 0.02
+    earlier["lateral_spike_regions"] *= 0.2
+    sync = Reference.load().anchors("interhemispheric_correlation", 18.0)
+
+    def later(share):
+        out = earlier.copy()
+        out["interhemispheric_correlation"] += share * (sync["one"] - sync["zero"])
+        return out
+
+    return tp, earlier, later
+
+
+@pytest.mark.parametrize(("share", "ages", "note"), [
+    (0.45, (12.5, 13.0), False),  # one age band: nothing to say
+    (0.45, (11.5, 12.5), True),  # 'unchanged' against the 6-12 months reference alone
+    (1.0, (11.5, 12.5), False),  # a rise large enough to count on either reference
+])  # fmt: skip
+def test_an_improvement_across_an_age_band_edge_says_when_one_reference_would_not_show_it(
+        slow_hypsarrhythmia, share, ages, note):
+    # Held-out non-responders 12009 and 12036 read 'improved' from 8-9 to 14 months: the
+    # normal delta synchrony of 12-24 months is lower than that of 6-12, so an unchanged
+    # EEG gains on the later reference.  The status stands (requiring both references
+    # cost partial responders); a note says so.
+    tp, earlier, later = slow_hypsarrhythmia
+    a, b = _aged(tp, ages[0], earlier), _aged(tp, ages[1], later(share))
+    c = compare_timepoints(a, b)
+    assert c.status == "improved", c.reasons
+    said = [n for n in c.notes if "only across the change of normal age band" in n]
+    assert bool(said) == note, c.notes
+    if note:
+        assert (a.index["band"], b.index["band"]) == ("6-12", "12-24")
+        assert "6-12 -> 12-24 months" in said[0] and "the step is unchanged" in said[0], said
+        assert said[0] in c.to_dict()["notes"]
 
 
 def test_a_verdict_that_flips_to_normal_counts_only_when_the_index_rose_with_it():
