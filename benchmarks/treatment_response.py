@@ -12,7 +12,9 @@ from the headers' birth dates), and prints:
 * the confusion of true response and overall status (expected: responder ->
   normalized, partial -> improved, non-responder -> unchanged);
 * for responders, whether the index rises monotonically (strictly, and within the
-  bootstrap uncertainty: no step with a significant fall).
+  bootstrap uncertainty: no step with a significant fall);
+* which series' first-against-last status carries the note of a change only across
+  normal age bands (``eegpipe.compare.AGE_BAND_NOTE``).
 
 Series seeds 7000-12999 are reserved for this benchmark and were
 never looked at while the index and the status rule were chosen (development used
@@ -55,7 +57,7 @@ def run_one(seed: int, out: str, duration_s: int, first_seed: int = FIRST_SEED, 
     ``save/<seed>.pkl``, for ``benchmarks/status_sweep.py`` to re-decide, and every
     timepoint as placed on its own (``timepoints``: the index trajectory).
     """
-    from eegpipe.compare import series
+    from eegpipe.compare import AGE_BAND_NOTE, series
     from eegpipe.simulate import RESPONSES, simulate_series
 
     response = RESPONSES[(seed - first_seed) % len(RESPONSES)]
@@ -77,6 +79,7 @@ def run_one(seed: int, out: str, duration_s: int, first_seed: int = FIRST_SEED, 
         "step_ci_high": [c.change.get("ci_high") for c in s.steps],
         "movements": [t["involuntary_movements"] for t in truth],
         "why": s.reasons[0] if s.reasons else "",
+        "band_note": any(AGE_BAND_NOTE in n for n in s.overall.notes),
     }  # fmt: skip
 
 
@@ -145,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     moved = [r for r in rows if r["response"] == "responder" and r["movements"][1]]
     print(f"responders with tremor/jerks at day 30: {len(moved)}; read as normal at day 30: "
           f"{sum(r['verdicts'][1] == 'normal' and r['steps'][0] == 'normalized' for r in moved)}")
+    noted = [r for r in rows if r["band_note"]]
+    which = ", ".join(f"{r['seed']} {r['response']} {r['status']}" for r in noted) or "none"
+    print(f"first against last noted as a change only across normal age bands: {len(noted)} ({which})")
     print(f"\n{len(rows)} series (seeds {seeds.start}-{seeds.stop - 1}) of 3 x {args.duration_s} s "
           f"in {time.perf_counter() - t0:.0f} s")
     return 0

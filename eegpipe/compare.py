@@ -395,6 +395,10 @@ def compare_timepoints(pre: Timepoint, post: Timepoint) -> Comparison:
     return Comparison(pre, post, status, reasons, change, _families(pre, post), notes, matched)
 
 
+#: Words of the note of :func:`_across_age_bands` (benchmarks count the notes by them).
+AGE_BAND_NOTE = "only across the change of normal age band"
+
+
 def _across_age_bands(pre: Timepoint, post: Timepoint, status: str) -> list[str]:
     """A note when an improvement or worsening between recordings read against different
     age bands' normal references does not hold with both read against one of them: part
@@ -412,7 +416,7 @@ def _across_age_bands(pre: Timepoint, post: Timepoint, status: str) -> list[str]
             _place(tp, *tp._placement)
         alt, _ = decide_status(a, b, overall_change(a, b))
         if alt != status and (status, alt) != ("improved", "normalized"):
-            return [f"{status} only across the change of normal age band ({bands[0]} -> {bands[1]} months): "
+            return [f"{status} {AGE_BAND_NOTE} ({bands[0]} -> {bands[1]} months): "
                     f"with both recordings read against the {band} months reference the step is {alt} "
                     f"(index {a.index['overall']:.2f} -> {b.index['overall']:.2f}), so part of the change "
                     f"may be the step between the references, not the EEG's"]  # fmt: skip
