@@ -184,9 +184,35 @@ def score_recording(
         result.model = out
         result.verdict, result.subtypes, result.probability = verdict, subtypes, out["p_abnormal"]
         result.reasons = [*result.reasons, why]
+    if result.verdict == "normal":
+        result.reasons = [*result.reasons, *unseen_caveat(quality, "a spike focus")]
     if figures_dir is not None and result.most_abnormal_epochs:
         result.figure = str(_page_figure(rec, table, result, Path(figures_dir)))
     return result
+
+
+def unseen_caveat(quality: dict, what: str) -> list[str]:
+    """A caveat naming the electrodes a recording did not usefully record (bad or missing),
+    under which ``what`` cannot be excluded: a normal verdict, or a normalized follow-up,
+    says nothing of the cortex under them.
+
+    Parameters
+    ----------
+    quality : dict
+        :attr:`ScoreResult.quality` (``bad_channels``, ``missing_channels``).
+    what : str
+        What cannot be excluded, e.g. ``"a spike focus"``.
+
+    Returns
+    -------
+    caveat : list of str
+        One sentence, or empty when every electrode was recorded usefully.
+    """
+    unseen = [*(quality.get("bad_channels") or {}), *(quality.get("missing_channels") or [])]
+    if not unseen:
+        return []
+    return [f"not recorded usefully: {', '.join(unseen)}; {what} under "
+            f"{'it' if len(unseen) == 1 else 'them'} cannot be excluded"]
 
 
 def _annotated_states(rec: Recording, table: EpochTable) -> dict | None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from eegpipe.reference import FAMILIES, FAMILY_LABELS, MIN_CLEAN_EPOCHS, background
+from eegpipe.score import unseen_caveat
 
 if TYPE_CHECKING:
     from eegpipe.compare import Timepoint
@@ -392,12 +393,7 @@ def _not_normal_yet(tp: Timepoint) -> str:
 def _unseen(tp: Timepoint) -> list[str]:
     """A caveat naming the electrodes a recording did not usefully record (bad or missing),
     under which a residual focus cannot be excluded; empty when there are none."""
-    q = tp.score.quality or {}
-    unseen = [*(q.get("bad_channels") or {}), *(q.get("missing_channels") or [])]
-    if not unseen:
-        return []
-    return [f"not recorded usefully: {', '.join(unseen)}; a residual focus under "
-            f"{'it' if len(unseen) == 1 else 'them'} cannot be excluded"]
+    return unseen_caveat(tp.score.quality or {}, "a residual focus")
 
 
 def _background_resolved_to_focal(pre: Timepoint, post: Timepoint, up: list[str]) -> str:

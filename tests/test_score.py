@@ -158,6 +158,23 @@ def test_too_little_clean_eeg_is_indeterminate_with_a_reason():
     assert "clean EEG" in v.reasons[0]
 
 
+def test_a_normal_verdict_names_the_electrodes_it_could_not_see(tmp_path, capsys):
+    # A focus under a disconnected electrode is invisible (held-out non-responder 12102:
+    # its simulated focus sat on the disconnected C4 and the baseline read normal), so a
+    # normal verdict says which electrodes it did not usefully record.
+    loose = simulate_to_edf(tmp_path / "loose.edf", "normal", seed=141, artifacts=["bad_channel"],
+                            duration_s=120)  # fmt: skip
+    clean = simulate_to_edf(tmp_path / "clean.edf", "normal", seed=141, artifacts="none", duration_s=120)
+    truth = json.loads(loose.with_suffix(".json").read_text())["bad_channels"][0]["channel"]
+    assert main(["score", str(loose), str(clean), "--format", "json"]) == 0
+    out = {Path(r["file"]).name: r for r in json.loads(capsys.readouterr().out)}
+    assert [r["verdict"] for r in out.values()] == ["normal", "normal"]
+    caveat = [x for x in out["loose.edf"]["reasons"] if "cannot be excluded" in x]
+    assert caveat == [f"not recorded usefully: {truth}; a spike focus under it cannot be excluded"], out
+    assert out["clean.edf"]["quality"]["bad_channels"] == {}
+    assert not any("cannot be excluded" in x for x in out["clean.edf"]["reasons"])
+
+
 def test_all_channels_flat_is_indeterminate_or_refused(tmp_path):
     path = _write_referential_edf(tmp_path / "flat.edf", list(CHANNELS_1020), np.zeros((19, 256 * 60)))
     r = next(score_paths([path]))
