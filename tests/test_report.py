@@ -70,6 +70,8 @@ def test_series_report_is_self_contained_and_names_nobody(series_report):
     for chan in ("T3", "F3"):
         row = r"popping electrodes replaced by their neighbours.{0,80}?" + chan + r" in \d+ epoch"
         assert re.search(row, text, re.S), chan
+    # day 180 is awake only: the step from day 30 is read on the awake epochs, and says so
+    assert re.search(r"day 30 → day 180.{0,400}?compared on the epochs annotated awake in both", text, re.S)
     for p in sorted(SERIES_DIR.glob("*.json")):
         for ident in _identifiers(p):
             assert ident not in text, ident
