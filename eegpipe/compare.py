@@ -411,9 +411,7 @@ def _across_age_bands(pre: Timepoint, post: Timepoint, status: str) -> list[str]
     if status not in ("improved", "worsened") or bands[0] == bands[1] or None in (pre._placement, post._placement):
         return []
     for age, band in ((pre.age_months, bands[0]), (post.age_months, bands[1])):
-        a, b = (replace(tp, age_months=age) for tp in (pre, post))
-        for tp in (a, b):
-            _place(tp, *tp._placement)
+        a, b = (tp if tp.age_months == age else _placed_at(tp, age) for tp in (pre, post))
         alt, _ = decide_status(a, b, overall_change(a, b))
         if alt != status and (status, alt) != ("improved", "normalized"):
             return [f"{status} {AGE_BAND_NOTE} ({bands[0]} -> {bands[1]} months): "
@@ -421,6 +419,13 @@ def _across_age_bands(pre: Timepoint, post: Timepoint, status: str) -> list[str]
                     f"(index {a.index['overall']:.2f} -> {b.index['overall']:.2f}), so part of the change "
                     f"may be the step between the references, not the EEG's"]  # fmt: skip
     return []
+
+
+def _placed_at(tp: Timepoint, age: float | None) -> Timepoint:
+    """A copy of ``tp`` read against the normal reference of another age."""
+    out = replace(tp, age_months=age)
+    _place(out, *tp._placement)
+    return out
 
 
 def overall_change(pre: Timepoint, post: Timepoint) -> dict:

@@ -390,12 +390,6 @@ def _not_normal_yet(tp: Timepoint) -> str:
             f"is below the normal range ({NORMALIZED_INDEX}) on {len(tp.table)} clean epochs")
 
 
-def _unseen(tp: Timepoint) -> list[str]:
-    """A caveat naming the electrodes a recording did not usefully record (bad or missing),
-    under which a residual focus cannot be excluded; empty when there are none."""
-    return unseen_caveat(tp.score.quality or {}, "a residual focus")
-
-
 def _background_resolved_to_focal(pre: Timepoint, post: Timepoint, up: list[str]) -> str:
     """Why the step is an improvement by :data:`FOCAL_MAX_FOCI` (hypsarrhythmia carried by
     its background resolved into focal discharges), or an empty string."""
@@ -445,7 +439,7 @@ def decide_status(pre: Timepoint, post: Timepoint, change: dict) -> tuple[str, l
             f"no spike focus (grade {post.score.based_grade}"  # fmt: skip
         return "normalized", [f"the later EEG is normal: verdict normal, {focus}; no recurring discharges off "
                               f"the midline) and {_index_text(post)}", *desc,
-                              *_unseen(post)]  # fmt: skip
+                              *unseen_caveat(post.score.quality or {}, "a residual focus")]  # fmt: skip
     if pre.is_normal and post.is_normal:
         return "unchanged", ["both recordings are normal", *desc]
     e0, e1 = pre.index["families"]["spikes"], post.index["families"]["spikes"]
