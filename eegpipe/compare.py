@@ -31,6 +31,7 @@ import pandas as pd
 from eegpipe import __version__
 from eegpipe.errors import RecordingError
 from eegpipe.io import DAYS_PER_MONTH, load_recording
+from eegpipe.montage import DOUBLE_BANANA, NEW_TO_OLD, REGIONS
 from eegpipe.pipeline import EPOCH_S
 from eegpipe.reference import (
     FAMILIES,
@@ -391,7 +392,7 @@ def compare_timepoints(pre: Timepoint, post: Timepoint) -> Comparison:
     pre, post, matched = _same_state(pre, post, notes)
     change = overall_change(pre, post)
     status, reasons = decide_status(pre, post, change)
-    notes += _across_age_bands(pre, post, status)
+    notes += _across_age_bands(pre, post, status) + _unrecorded_beside_focus(pre, post, status)
     return Comparison(pre, post, status, reasons, change, _families(pre, post), notes, matched)
 
 
@@ -419,6 +420,56 @@ def _across_age_bands(pre: Timepoint, post: Timepoint, status: str) -> list[str]
                     f"(index {a.index['overall']:.2f} -> {b.index['overall']:.2f}), so part of the change "
                     f"may be the step between the references, not the EEG's"]  # fmt: skip
     return []
+
+
+#: Words of the note of :func:`_unrecorded_beside_focus` (benchmarks count the notes by them).
+UNRECORDED_NOTE = "may have been missed"
+
+
+def _unrecorded_beside_focus(pre: Timepoint, post: Timepoint, status: str) -> list[str]:
+    """A note when an improvement or worsening may be in what was recorded, not in the
+    EEG: a spike focus one recording shows and the other does not, next to an electrode
+    the other did not usefully record (flat, disconnected, missing).  Every measure is
+    read on the double banana, so such an electrode takes with it the derivations that
+    would show a focus beside it.  Held-out non-responder 12102: its baseline's C4 was
+    disconnected, the follow-up showed a right-frontal focus (F4, joined to C4 by F4-C4),
+    and the series read worsened.  The status stands, as the focus may be new (and most
+    changes rest on more than one family); the note names the electrode so the reader can
+    weigh the spikes-and-multifocality change (and repeat the recording)."""
+    if status == "worsened":
+        missed, seen, when, other = pre, post, "earlier", "later"
+    elif status == "improved":
+        missed, seen, when, other = post, pre, "later", "earlier"
+    else:
+        return []
+    unseen, seen_unseen = _unseen(missed), _unseen(seen)
+    lost = {c: why for c, why in unseen.items() if c not in seen_unseen}
+    regions = sorted(set(seen.score.measures.get("foci") or []) - set(missed.score.measures.get("foci") or []))
+    beside = [(r, sorted(c for c in lost if c in _BESIDE[r])) for r in regions]
+    beside = [(r, cs) for r, cs in beside if cs]
+    if not beside:
+        return []
+    names = sorted({c for _, cs in beside for c in cs})
+    what = "; ".join(f"{lost[c][1]}, {lost[c][0]}" for c in names)
+    where = ", ".join(r for r, _ in beside)
+    return [f"not usefully recorded in the {when} recording: {what}, beside the spike "
+            f"{'focus' if len(beside) == 1 else 'foci'} the {other} one shows ({where}): a focus there "
+            f"{UNRECORDED_NOTE} in the {when} recording, so the change of spikes and multifocality "
+            f"is not like for like"]  # fmt: skip
+
+
+def _unseen(tp: Timepoint) -> dict[str, tuple[str, str]]:
+    """Electrodes a recording did not usefully record: 10-20 name with the old temporal
+    names (as :data:`eegpipe.montage.REGIONS`) -> (why, name as the file has it)."""
+    q = tp.score.quality or {}
+    out = {NEW_TO_OLD.get(c, c): (why.split(":")[0], c) for c, why in (q.get("bad_channels") or {}).items()}
+    out.update({NEW_TO_OLD.get(c, c): ("missing", c) for c in q.get("missing_channels") or []})
+    return out
+
+
+#: Per focus region, its electrodes and those joined to them by a double-banana derivation.
+_BESIDE = {r: set(es) | {b for a, b in DOUBLE_BANANA if a in es} | {a for a, b in DOUBLE_BANANA if b in es}
+           for r, es in REGIONS.items()}  # fmt: skip
 
 
 def _placed_at(tp: Timepoint, age: float | None) -> Timepoint:

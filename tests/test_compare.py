@@ -15,6 +15,7 @@ from eegpipe.cli import main
 from eegpipe.compare import (
     MIN_INDEX_CHANGE,
     NORMALIZED_INDEX,
+    UNRECORDED_NOTE,
     _place,
     cliffs_delta,
     compare,
@@ -283,6 +284,51 @@ def test_normalized_names_the_electrodes_it_could_not_see():
     post = dataclasses.replace(c.post, score=dataclasses.replace(c.post.score, quality=bad))
     status, reasons = decide_status(c.pre, post, c.change)
     assert status == "normalized" and reasons[-1].startswith("not recorded usefully: C4, T6;"), reasons
+
+
+def _disconnected(src: Path, out: Path, name: str, line_hz: float) -> Path:
+    """``src`` with electrode ``name`` replaced by mains hum (200 µV) over faint noise,
+    as a disconnected electrode records it; written as a new EDF, the rest kept."""
+    from pyedflib import highlevel
+
+    signals, headers, header = highlevel.read_edf(str(src))
+    labels = [h["label"].upper().replace("EEG ", "").split("-")[0].strip() for h in headers]
+    k = labels.index(name.upper())
+    t = np.arange(len(signals[k])) / headers[k]["sample_frequency"]
+    noise = np.random.default_rng(11).normal(0.0, 2.0, t.size)
+    signals[k] = 200.0 * np.sin(2 * np.pi * line_hz * t) + noise
+    highlevel.write_edf(str(out), signals, headers, header)
+    return out
+
+
+def test_a_change_beside_an_electrode_one_recording_lost_is_noted(tmp_path):
+    # Every measure is read on the double banana: an electrode a recording did not
+    # usefully record takes with it the derivations that would show a focus beside it
+    # (held-out non-responder 12102: C4 disconnected at baseline, a right-frontal focus
+    # later, read worsened).  The baseline's right parieto-occipital and temporal foci
+    # are gone at the follow-up that keeps a right-frontal focus; with O2 disconnected
+    # there, the improvement notes that the gone foci sat beside an electrode it lost.
+    base, normal = SERIES[0], SERIES[2]
+    line = json.loads(normal.with_suffix(".json").read_text())["line_freq"]
+    focal = _with_spike_focus(normal, tmp_path / "focal.edf", per_min=8, amp_uv=200)
+    loose = _disconnected(focal, tmp_path / "loose.edf", "O2", line)
+    foci = set(score_recording(base).measures["foci"])
+    assert {"right_parieto_occipital", "right_temporal"} <= foci, foci
+    kept = compare(base, focal, n_boot=300)
+    assert kept.status == "improved", kept.reasons
+    assert not any(UNRECORDED_NOTE in n for n in kept.notes), kept.notes
+    lost = compare(base, loose, n_boot=300)
+    assert "O2" in lost.post.score.quality["bad_channels"], lost.post.score.quality
+    assert lost.status == "improved", lost.reasons
+    [note] = [n for n in lost.notes if UNRECORDED_NOTE in n]
+    assert note.startswith("not usefully recorded in the later recording: O2, ")
+    assert "beside the spike foci the earlier one shows (right_parieto_occipital, right_temporal)" in note
+    # the same pair the other way round is a worsening; the electrode was lost earlier
+    back = compare(loose, base, n_boot=300)
+    assert back.status == "worsened", back.reasons
+    [note] = [n for n in back.notes if UNRECORDED_NOTE in n]
+    assert note.startswith("not usefully recorded in the earlier recording: O2, ")
+    assert "the later one shows (right_parieto_occipital, right_temporal)" in note
 
 
 def test_rare_discharges_that_keep_coming_from_one_side_bar_normalized(tmp_path, tremor_files):
