@@ -20,6 +20,7 @@ not read as relapse.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from os import PathLike
@@ -31,7 +32,7 @@ import pandas as pd
 from eegpipe import __version__
 from eegpipe.errors import RecordingError
 from eegpipe.io import DAYS_PER_MONTH, load_recording
-from eegpipe.montage import DOUBLE_BANANA, NEW_TO_OLD, REGIONS
+from eegpipe.montage import NEW_TO_OLD
 from eegpipe.pipeline import EPOCH_S
 from eegpipe.reference import (
     FAMILIES,
@@ -43,7 +44,7 @@ from eegpipe.reference import (
     pool,
     recording_values,
 )
-from eegpipe.score import ScoreResult, _clean, score_recording
+from eegpipe.score import ScoreResult, _clean, score_recording, unseen_caveat
 from eegpipe.state import common_state, describe, epoch_states, recording_marks
 from eegpipe.status import (  # noqa: F401 - the rule's names, re-exported
     ABNORMAL_VERDICTS,
@@ -52,6 +53,7 @@ from eegpipe.status import (  # noqa: F401 - the rule's names, re-exported
     MIN_INDEX_CHANGE,
     NORMALIZED_INDEX,
     NORMALIZED_MAX_GRADE,
+    RESIDUAL_FOCUS,
     RULE,
     SERIES_RULE,
     SPIKE_RESOLUTION,
@@ -119,6 +121,7 @@ class Timepoint:
     band_note: str | None = None
     states: np.ndarray | None = field(default=None, repr=False)
     _placement: tuple | None = field(default=None, repr=False)
+    _epoch_s: float = field(default=EPOCH_S, repr=False)
 
     @property
     def comparable(self) -> bool:
@@ -199,21 +202,28 @@ def measure(source: str | PathLike, *, age_months: float | None = None, epoch_s:
     return tp
 
 
-def _score(source: str | PathLike, epoch_s: float) -> Timepoint:
-    """Load and score a recording; the timepoint is not yet placed on the index."""
+def _score(source: str | PathLike, epoch_s: float, leave_out: Collection[str] = ()) -> Timepoint:
+    """Load and score a recording; the timepoint is not yet placed on the index.
+
+    ``leave_out``: 10-20 names (old temporal names) of electrodes to read it without."""
     try:
         rec = load_recording(source, preload=False, min_duration_s=epoch_s)
     except RecordingError as err:
         if not err.unscorable_montage:
             raise
         res = score_recording(source, epoch_s=epoch_s)
-        return Timepoint(file=res.file, score=res, table=comparison_table(_EMPTY))
+        return Timepoint(file=res.file, score=res, table=comparison_table(_EMPTY), _epoch_s=epoch_s)
+    gone = [c for c in rec.ch_names if NEW_TO_OLD.get(c, c) in set(leave_out)]
+    if gone:
+        rec.raw.drop_channels(gone)
+        rec = replace(rec, missing_channels=(*rec.missing_channels, *gone))
     res = score_recording(rec, epoch_s=epoch_s, keep_epochs=True)
     table = comparison_table(res.epochs if res.epochs is not None else _EMPTY)
     states = epoch_states(recording_marks(rec.raw), table["start_s"].to_numpy(float), epoch_s, rec.duration_s)
     return Timepoint(file=res.file, score=res, table=table, meas_date=rec.meas_date,
                      age_months=rec.age_months, age_source="header" if rec.age_months is not None else None,
-                     _subject=_subject_key(rec.subject), states=states if any(states) else None)  # fmt: skip
+                     _subject=_subject_key(rec.subject), states=states if any(states) else None,
+                     _epoch_s=epoch_s)  # fmt: skip
 
 
 _EMPTY = pd.DataFrame(columns=["start_s", "end_s", "excluded", "attenuated_s", "spike_events_per_min", "spike_regions",
@@ -389,11 +399,86 @@ def compare_timepoints(pre: Timepoint, post: Timepoint) -> Comparison:
     if not (pre.comparable and post.comparable):
         status, reasons = decide_status(pre, post, nan)
         return Comparison(pre, post, status, reasons, nan, {}, notes)
+    own = (pre, post)
+    pre, post, shared = _on_shared_electrodes(pre, post)
+    status, reasons, change, pre, post, matched, state_notes = _decide(pre, post)
+    if shared and status == "normalized" and not own[1].is_normal:
+        # the later EEG is normal only without the electrodes the earlier one lacked:
+        # whether it is normal is asked of all of it
+        names = _names(own[1], own[0])
+        shared = [f"not {SHARED_ELECTRODES_NOTE}: the later recording reads normal without {', '.join(names)} "
+                  f"but not with {'it' if len(names) == 1 else 'them'}"]  # fmt: skip
+        status, reasons, change, pre, post, matched, state_notes = _decide(*own)
+    elif shared and status == "normalized":  # normal on all its electrodes: caveat only those it lacks
+        said = unseen_caveat(post.score.quality or {}, RESIDUAL_FOCUS)
+        reasons = [r for r in reasons if r not in said] + unseen_caveat(own[1].score.quality or {}, RESIDUAL_FOCUS)
+    notes += shared + state_notes + _across_age_bands(pre, post, status)
+    return Comparison(pre, post, status, reasons, change, _families(pre, post), notes, matched)
+
+
+def _decide(pre: Timepoint, post: Timepoint):
+    """Status of two comparable timepoints, on their shared annotated state when they
+    have one: (status, reasons, change, pre, post, state or None, notes)."""
+    notes: list[str] = []
     pre, post, matched = _same_state(pre, post, notes)
     change = overall_change(pre, post)
     status, reasons = decide_status(pre, post, change)
-    notes += _across_age_bands(pre, post, status) + _unrecorded_beside_focus(pre, post, status)
-    return Comparison(pre, post, status, reasons, change, _families(pre, post), notes, matched)
+    return status, reasons, change, pre, post, matched, notes
+
+
+#: Words of the note of :func:`_on_shared_electrodes` (benchmarks count the notes by them).
+SHARED_ELECTRODES_NOTE = "compared on the electrodes both recorded usefully"
+
+
+def _on_shared_electrodes(pre: Timepoint, post: Timepoint) -> tuple[Timepoint, Timepoint, list[str]]:
+    """Both timepoints read on the electrodes both recorded usefully, with a note.
+
+    An electrode one recording did not usefully record (flat, disconnected, missing)
+    takes with it the double-banana derivations that would show a spike focus beside it,
+    so a focus there can seem to come or go between recordings.  The other recording is
+    then read again without that electrode, like for like.  Held-out non-responder 12036:
+    its follow-up's P4 was flat, the right parieto-occipital focus it had shown since
+    baseline vanished with it, and the series read improved; read without P4 in both it
+    is unchanged.  Files that cannot be read again, or no longer give a verdict without
+    the electrodes, are compared as they are, with a note.
+    """
+    lacks = [{c: why for c, why in _unseen(b).items() if c not in _unseen(a)} for a, b in ((pre, post), (post, pre))]
+    if not any(lacks) or None in (pre._placement, post._placement):
+        return pre, post, []
+    out, said = [], []
+    for tp, leave_out, when, other in ((pre, lacks[0], "earlier", "later"), (post, lacks[1], "later", "earlier")):
+        if not leave_out:
+            out.append(tp)
+            continue
+        names = ", ".join(f"{leave_out[c][1]} ({leave_out[c][0].split(' (')[0]})" for c in sorted(leave_out))
+        try:
+            fresh = _score(tp.file, tp._epoch_s, leave_out)
+        except RecordingError as err:
+            return pre, post, [f"not {SHARED_ELECTRODES_NOTE}: the {when} recording could not be read again "
+                               f"without {names}: {err.reason}"]  # fmt: skip
+        new = replace(tp, score=fresh.score, table=fresh.table, states=fresh.states)
+        _place(new, *tp._placement)
+        if not new.comparable:
+            return pre, post, [f"not {SHARED_ELECTRODES_NOTE}: without {names} the {when} recording gives "
+                               f"no verdict, so each is read on its own electrodes"]  # fmt: skip
+        out.append(new)
+        said.append(f"the {when} recording read without {names}, not recorded usefully in the {other}")
+    return out[0], out[1], [f"{SHARED_ELECTRODES_NOTE}: {'; '.join(said)}"]
+
+
+def _unseen(tp: Timepoint) -> dict[str, tuple[str, str]]:
+    """Electrodes a recording did not usefully record: 10-20 name with the old temporal
+    names -> (why, name as the file has it)."""
+    q = tp.score.quality or {}
+    out = {NEW_TO_OLD.get(c, c): (why.split(":")[0], c) for c, why in (q.get("bad_channels") or {}).items()}
+    out.update({NEW_TO_OLD.get(c, c): ("missing", c) for c in q.get("missing_channels") or []})
+    return out
+
+
+def _names(tp: Timepoint, other: Timepoint) -> list[str]:
+    """The electrodes ``other`` did not usefully record and ``tp`` did."""
+    seen = _unseen(tp)
+    return [why[1] for c, why in sorted(_unseen(other).items()) if c not in seen]
 
 
 #: Words of the note of :func:`_across_age_bands` (benchmarks count the notes by them).
@@ -420,56 +505,6 @@ def _across_age_bands(pre: Timepoint, post: Timepoint, status: str) -> list[str]
                     f"(index {a.index['overall']:.2f} -> {b.index['overall']:.2f}), so part of the change "
                     f"may be the step between the references, not the EEG's"]  # fmt: skip
     return []
-
-
-#: Words of the note of :func:`_unrecorded_beside_focus` (benchmarks count the notes by them).
-UNRECORDED_NOTE = "may have been missed"
-
-
-def _unrecorded_beside_focus(pre: Timepoint, post: Timepoint, status: str) -> list[str]:
-    """A note when an improvement or worsening may be in what was recorded, not in the
-    EEG: a spike focus one recording shows and the other does not, next to an electrode
-    the other did not usefully record (flat, disconnected, missing).  Every measure is
-    read on the double banana, so such an electrode takes with it the derivations that
-    would show a focus beside it.  Held-out non-responder 12102: its baseline's C4 was
-    disconnected, the follow-up showed a right-frontal focus (F4, joined to C4 by F4-C4),
-    and the series read worsened.  The status stands, as the focus may be new (and most
-    changes rest on more than one family); the note names the electrode so the reader can
-    weigh the spikes-and-multifocality change (and repeat the recording)."""
-    if status == "worsened":
-        missed, seen, when, other = pre, post, "earlier", "later"
-    elif status == "improved":
-        missed, seen, when, other = post, pre, "later", "earlier"
-    else:
-        return []
-    unseen, seen_unseen = _unseen(missed), _unseen(seen)
-    lost = {c: why for c, why in unseen.items() if c not in seen_unseen}
-    regions = sorted(set(seen.score.measures.get("foci") or []) - set(missed.score.measures.get("foci") or []))
-    beside = [(r, sorted(c for c in lost if c in _BESIDE[r])) for r in regions]
-    beside = [(r, cs) for r, cs in beside if cs]
-    if not beside:
-        return []
-    names = sorted({c for _, cs in beside for c in cs})
-    what = "; ".join(f"{lost[c][1]}, {lost[c][0]}" for c in names)
-    where = ", ".join(r for r, _ in beside)
-    return [f"not usefully recorded in the {when} recording: {what}, beside the spike "
-            f"{'focus' if len(beside) == 1 else 'foci'} the {other} one shows ({where}): a focus there "
-            f"{UNRECORDED_NOTE} in the {when} recording, so the change of spikes and multifocality "
-            f"is not like for like"]  # fmt: skip
-
-
-def _unseen(tp: Timepoint) -> dict[str, tuple[str, str]]:
-    """Electrodes a recording did not usefully record: 10-20 name with the old temporal
-    names (as :data:`eegpipe.montage.REGIONS`) -> (why, name as the file has it)."""
-    q = tp.score.quality or {}
-    out = {NEW_TO_OLD.get(c, c): (why.split(":")[0], c) for c, why in (q.get("bad_channels") or {}).items()}
-    out.update({NEW_TO_OLD.get(c, c): ("missing", c) for c in q.get("missing_channels") or []})
-    return out
-
-
-#: Per focus region, its electrodes and those joined to them by a double-banana derivation.
-_BESIDE = {r: set(es) | {b for a, b in DOUBLE_BANANA if a in es} | {a for a, b in DOUBLE_BANANA if b in es}
-           for r, es in REGIONS.items()}  # fmt: skip
 
 
 def _placed_at(tp: Timepoint, age: float | None) -> Timepoint:
