@@ -105,6 +105,9 @@ class Timepoint:
     states : ndarray of str or None
         Sleep-wake state of each row of ``table`` from the file's state annotations
         (:func:`eegpipe.state.epoch_states`); None when the file has none.
+    left_out : tuple of str
+        Electrodes this reading of the recording left out because the recording it is
+        compared with did not usefully record them (empty: all its own electrodes).
     """
 
     file: str
@@ -121,6 +124,7 @@ class Timepoint:
     band_note: str | None = None
     states: np.ndarray | None = field(default=None, repr=False)
     _placement: tuple | None = field(default=None, repr=False)
+    left_out: tuple[str, ...] = ()
     _epoch_s: float = field(default=EPOCH_S, repr=False)
 
     @property
@@ -334,7 +338,9 @@ class Comparison:
             ``eegpipe score --format json`` prints them), ``days_between``,
             ``age_months``, ``normalization_index`` (``pre``, ``post``, ``change``),
             ``families``, ``clean_epochs``, ``compared_state`` (the annotated sleep-wake
-            state both were restricted to, or null), ``notes``, ``eegpipe_version``.
+            state both were restricted to, or null), ``left_out`` (``pre``, ``post``: the
+            electrodes each was read without because the other did not usefully record
+            them; the score objects are those readings), ``notes``, ``eegpipe_version``.
         """
         return _clean({
             "status": self.status, "rule": RULE, "reasons": self.reasons,
@@ -345,7 +351,9 @@ class Comparison:
                                     "change": self.change},
             "families": self.families,
             "clean_epochs": {"pre": len(self.pre.table), "post": len(self.post.table)},
-            "compared_state": self.state, "notes": self.notes, "eegpipe_version": __version__,
+            "compared_state": self.state,
+            "left_out": {"pre": list(self.pre.left_out), "post": list(self.post.left_out)},
+            "notes": self.notes, "eegpipe_version": __version__,
         })  # fmt: skip
 
 
@@ -456,7 +464,8 @@ def _on_shared_electrodes(pre: Timepoint, post: Timepoint) -> tuple[Timepoint, T
         except RecordingError as err:
             return pre, post, [f"not {SHARED_ELECTRODES_NOTE}: the {when} recording could not be read again "
                                f"without {names}: {err.reason}"]  # fmt: skip
-        new = replace(tp, score=fresh.score, table=fresh.table, states=fresh.states)
+        new = replace(tp, score=fresh.score, table=fresh.table, states=fresh.states,
+                      left_out=tuple(leave_out[c][1] for c in sorted(leave_out)))  # fmt: skip
         _place(new, *tp._placement)
         if not new.comparable:
             return pre, post, [f"not {SHARED_ELECTRODES_NOTE}: without {names} the {when} recording gives "

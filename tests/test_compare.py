@@ -326,6 +326,7 @@ def test_a_focus_under_an_electrode_one_recording_lost_is_compared_like_for_like
     assert "P4" in c.pre.score.quality["missing_channels"] and c.pre.score.based_grade == 0
     assert c.notes[0] == (f"{SHARED_ELECTRODES_NOTE}: the earlier recording read without P4 "
                           "(mains-dominated), not recorded usefully in the later")  # fmt: skip
+    assert c.to_dict()["left_out"] == {"pre": ["P4"], "post": []}
 
 
 def test_a_followup_normal_only_without_an_electrode_the_baseline_lacked_is_not_normalized(tmp_path):
@@ -338,7 +339,7 @@ def test_a_followup_normal_only_without_an_electrode_the_baseline_lacked_is_not_
     assert c.status == "improved" and "epileptiform discharges remain" in c.reasons[0], c.reasons
     assert c.notes[0] == (f"not {SHARED_ELECTRODES_NOTE}: the later recording reads normal without C3 "
                           "but not with it")  # fmt: skip
-    assert "C3" not in c.post.score.quality["missing_channels"]
+    assert "C3" not in c.post.score.quality["missing_channels"] and c.post.left_out == ()
     # the same follow-up without the focus is read without C3 too, and normalized
     clean = compare(base, normal, n_boot=300)
     assert clean.status == "normalized", clean.reasons
