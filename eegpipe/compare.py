@@ -44,7 +44,7 @@ from eegpipe.reference import (
     pool,
     recording_values,
 )
-from eegpipe.score import ScoreResult, _clean, score_recording, unseen_caveat
+from eegpipe.score import ScoreResult, _clean, score_recording
 from eegpipe.state import common_state, describe, epoch_states, recording_marks
 from eegpipe.status import (  # noqa: F401 - the rule's names, re-exported
     ABNORMAL_VERDICTS,
@@ -53,7 +53,6 @@ from eegpipe.status import (  # noqa: F401 - the rule's names, re-exported
     MIN_INDEX_CHANGE,
     NORMALIZED_INDEX,
     NORMALIZED_MAX_GRADE,
-    RESIDUAL_FOCUS,
     RULE,
     SERIES_RULE,
     SPIKE_RESOLUTION,
@@ -105,9 +104,6 @@ class Timepoint:
     states : ndarray of str or None
         Sleep-wake state of each row of ``table`` from the file's state annotations
         (:func:`eegpipe.state.epoch_states`); None when the file has none.
-    left_out : tuple of str
-        Electrodes this reading of the recording left out because the recording it is
-        compared with did not usefully record them (empty: all its own electrodes).
     """
 
     file: str
@@ -124,7 +120,6 @@ class Timepoint:
     band_note: str | None = None
     states: np.ndarray | None = field(default=None, repr=False)
     _placement: tuple | None = field(default=None, repr=False)
-    left_out: tuple[str, ...] = ()
     _epoch_s: float = field(default=EPOCH_S, repr=False)
 
     @property
@@ -338,9 +333,7 @@ class Comparison:
             ``eegpipe score --format json`` prints them), ``days_between``,
             ``age_months``, ``normalization_index`` (``pre``, ``post``, ``change``),
             ``families``, ``clean_epochs``, ``compared_state`` (the annotated sleep-wake
-            state both were restricted to, or null), ``left_out`` (``pre``, ``post``: the
-            electrodes each was read without because the other did not usefully record
-            them; the score objects are those readings), ``notes``, ``eegpipe_version``.
+            state both were restricted to, or null), ``notes``, ``eegpipe_version``.
         """
         return _clean({
             "status": self.status, "rule": RULE, "reasons": self.reasons,
@@ -351,9 +344,7 @@ class Comparison:
                                     "change": self.change},
             "families": self.families,
             "clean_epochs": {"pre": len(self.pre.table), "post": len(self.post.table)},
-            "compared_state": self.state,
-            "left_out": {"pre": list(self.pre.left_out), "post": list(self.post.left_out)},
-            "notes": self.notes, "eegpipe_version": __version__,
+            "compared_state": self.state, "notes": self.notes, "eegpipe_version": __version__,
         })  # fmt: skip
 
 
@@ -408,19 +399,8 @@ def compare_timepoints(pre: Timepoint, post: Timepoint) -> Comparison:
         status, reasons = decide_status(pre, post, nan)
         return Comparison(pre, post, status, reasons, nan, {}, notes)
     own = (pre, post)
-    pre, post, shared = _on_shared_electrodes(pre, post)
     status, reasons, change, pre, post, matched, state_notes = _decide(pre, post)
-    if shared and status == "normalized" and not own[1].is_normal:
-        # the later EEG is normal only without the electrodes the earlier one lacked:
-        # whether it is normal is asked of all of it
-        names = _names(own[1], own[0])
-        shared = [f"not {SHARED_ELECTRODES_NOTE}: the later recording reads normal without {', '.join(names)} "
-                  f"but not with {'it' if len(names) == 1 else 'them'}"]  # fmt: skip
-        status, reasons, change, pre, post, matched, state_notes = _decide(*own)
-    elif shared and status == "normalized":  # normal on all its electrodes: caveat only those it lacks
-        said = unseen_caveat(post.score.quality or {}, RESIDUAL_FOCUS)
-        reasons = [r for r in reasons if r not in said] + unseen_caveat(own[1].score.quality or {}, RESIDUAL_FOCUS)
-    notes += shared + state_notes + _across_age_bands(pre, post, status)
+    notes += state_notes + _across_age_bands(pre, post, status) + _like_for_like(*own, status)
     return Comparison(pre, post, status, reasons, change, _families(pre, post), notes, matched)
 
 
@@ -434,45 +414,49 @@ def _decide(pre: Timepoint, post: Timepoint):
     return status, reasons, change, pre, post, matched, notes
 
 
-#: Words of the note of :func:`_on_shared_electrodes` (benchmarks count the notes by them).
-SHARED_ELECTRODES_NOTE = "compared on the electrodes both recorded usefully"
+#: Words of the note of :func:`_like_for_like` (benchmarks count the notes by them).
+SHARED_ELECTRODES_NOTE = "read on the electrodes both recorded usefully"
 
 
-def _on_shared_electrodes(pre: Timepoint, post: Timepoint) -> tuple[Timepoint, Timepoint, list[str]]:
-    """Both timepoints read on the electrodes both recorded usefully, with a note.
+def _like_for_like(pre: Timepoint, post: Timepoint, status: str) -> list[str]:
+    """A note when the step reads otherwise with both recordings read on the electrodes
+    both recorded usefully.
 
-    An electrode one recording did not usefully record (flat, disconnected, missing)
-    takes with it the double-banana derivations that would show a spike focus beside it,
-    so a focus there can seem to come or go between recordings.  The other recording is
-    then read again without that electrode, like for like.  Held-out non-responder 12036:
-    its follow-up's P4 was flat, the right parieto-occipital focus it had shown since
-    baseline vanished with it, and the series read improved; read without P4 in both it
-    is unchanged.  Files that cannot be read again, or no longer give a verdict without
-    the electrodes, are compared as they are, with a note.
+    Every measure is read on the double banana, so an electrode a recording did not
+    usefully record (flat, disconnected, missing) takes with it the derivations and the
+    homologous pair it belongs to: a spike focus beside it can seem to come or go, and
+    synchrony is read on other pairs.  Each recording is read again without the
+    electrodes the other lacked and the step decided on those readings; when that differs,
+    a note gives it.  The status stands on each recording's own electrodes: deciding on
+    the shared ones corrected as many held-out series as it broke (benchmarks/RESULTS.md,
+    "Like for like"), and whether a follow-up is normal is asked of all of it, so a
+    like-for-like ``normalized`` of a follow-up not normal on its own electrodes is no note.
     """
     lacks = [{c: why for c, why in _unseen(b).items() if c not in _unseen(a)} for a, b in ((pre, post), (post, pre))]
     if not any(lacks) or None in (pre._placement, post._placement):
-        return pre, post, []
+        return []
     out, said = [], []
     for tp, leave_out, when, other in ((pre, lacks[0], "earlier", "later"), (post, lacks[1], "later", "earlier")):
         if not leave_out:
             out.append(tp)
             continue
-        names = ", ".join(f"{leave_out[c][1]} ({leave_out[c][0].split(' (')[0]})" for c in sorted(leave_out))
         try:
             fresh = _score(tp.file, tp._epoch_s, leave_out)
-        except RecordingError as err:
-            return pre, post, [f"not {SHARED_ELECTRODES_NOTE}: the {when} recording could not be read again "
-                               f"without {names}: {err.reason}"]  # fmt: skip
-        new = replace(tp, score=fresh.score, table=fresh.table, states=fresh.states,
-                      left_out=tuple(leave_out[c][1] for c in sorted(leave_out)))  # fmt: skip
+        except RecordingError:
+            return []  # the file cannot be read again: the status stands, without the note
+        new = replace(tp, score=fresh.score, table=fresh.table, states=fresh.states)
         _place(new, *tp._placement)
         if not new.comparable:
-            return pre, post, [f"not {SHARED_ELECTRODES_NOTE}: without {names} the {when} recording gives "
-                               f"no verdict, so each is read on its own electrodes"]  # fmt: skip
+            return []
         out.append(new)
-        said.append(f"the {when} recording read without {names}, not recorded usefully in the {other}")
-    return out[0], out[1], [f"{SHARED_ELECTRODES_NOTE}: {'; '.join(said)}"]
+        names = ", ".join(f"{leave_out[c][1]} ({leave_out[c][0].split(' (')[0]})" for c in sorted(leave_out))
+        said.append(f"the {when} without {names}, not recorded usefully in the {other}")
+    alt, _, _, a, b, _, _ = _decide(*out)
+    if alt == status or (alt == "normalized" and not post.is_normal):
+        return []
+    return [f"{SHARED_ELECTRODES_NOTE} ({'; '.join(said)}), the step is {alt}, not {status} "
+            f"(index {a.index['overall']:.2f} -> {b.index['overall']:.2f}): part of the difference "
+            f"may be in the electrodes read, not in the EEG"]  # fmt: skip
 
 
 def _unseen(tp: Timepoint) -> dict[str, tuple[str, str]]:
@@ -482,12 +466,6 @@ def _unseen(tp: Timepoint) -> dict[str, tuple[str, str]]:
     out = {NEW_TO_OLD.get(c, c): (why.split(":")[0], c) for c, why in (q.get("bad_channels") or {}).items()}
     out.update({NEW_TO_OLD.get(c, c): ("missing", c) for c in q.get("missing_channels") or []})
     return out
-
-
-def _names(tp: Timepoint, other: Timepoint) -> list[str]:
-    """The electrodes ``other`` did not usefully record and ``tp`` did."""
-    seen = _unseen(tp)
-    return [why[1] for c, why in sorted(_unseen(other).items()) if c not in seen]
 
 
 #: Words of the note of :func:`_across_age_bands` (benchmarks count the notes by them).
