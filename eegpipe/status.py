@@ -184,9 +184,6 @@ CI_LEVEL = 0.95
 HELD_STATUSES = ("unchanged", "improved")
 
 _FAMILY_SDC = ", ".join(f"{FAMILY_LABELS[f]} {v}" for f, v in FAMILY_MIN_CHANGE.items())
-#: What a normalized follow-up's unrecorded electrodes may hide (:func:`eegpipe.score.unseen_caveat`).
-RESIDUAL_FOCUS = "a residual focus"
-
 RULE = (
     f"'indeterminate' if either recording has no verdict or fewer than {MIN_CLEAN_EPOCHS} clean epochs; "
     f"else 'normalized' if the later recording is normal (verdict normal, BASED-like grade "
@@ -442,7 +439,7 @@ def decide_status(pre: Timepoint, post: Timepoint, change: dict) -> tuple[str, l
             f"no spike focus (grade {post.score.based_grade}"  # fmt: skip
         return "normalized", [f"the later EEG is normal: verdict normal, {focus}; no recurring discharges off "
                               f"the midline) and {_index_text(post)}", *desc,
-                              *unseen_caveat(post.score.quality or {}, RESIDUAL_FOCUS)]  # fmt: skip
+                              *unseen_caveat(post.score.quality or {}, "a residual focus")]  # fmt: skip
     if pre.is_normal and post.is_normal:
         return "unchanged", ["both recordings are normal", *desc]
     e0, e1 = pre.index["families"]["spikes"], post.index["families"]["spikes"]
