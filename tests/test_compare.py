@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pyedflib import highlevel
 from scipy import signal as sp_signal
 
 from eegpipe.cli import main
@@ -231,6 +232,12 @@ def test_a_change_of_voltage_alone_is_not_a_response(tmp_path):
     assert back.status == "unchanged", back.reasons
 
 
+def _read_edf(src: Path):
+    """Signals, signal headers, file header and upper-case 10-20 labels of an EDF."""
+    signals, headers, header = highlevel.read_edf(str(src))
+    return signals, headers, header, [h["label"].upper().replace("EEG ", "").split("-")[0].strip() for h in headers]
+
+
 #: A right-frontal focus: F4, spreading to its neighbours (electrode -> share of the spike).
 RIGHT_FRONTAL = (("F4", 1.0), ("C4", 0.5), ("FP2", 0.4), ("F8", 0.4), ("FZ", 0.3))
 
@@ -238,10 +245,7 @@ RIGHT_FRONTAL = (("F4", 1.0), ("C4", 0.5), ("FP2", 0.4), ("F8", 0.4), ("FZ", 0.3
 def _with_spike_focus(src: Path, out: Path, per_min: float, amp_uv: float, where=RIGHT_FRONTAL) -> Path:
     """``src`` with a spike-and-slow-wave focus added (``where``: electrode, share of the
     spike), written as a new EDF; every other signal and the header are kept."""
-    from pyedflib import highlevel
-
-    signals, headers, header = highlevel.read_edf(str(src))
-    labels = [h["label"].upper().replace("EEG ", "").split("-")[0].strip() for h in headers]
+    signals, headers, header, labels = _read_edf(src)
     length_s = len(signals[0]) / headers[0]["sample_frequency"]
     times = np.sort(np.random.default_rng(5).uniform(2, length_s - 2, int(per_min * length_s / 60)))
     for name, gain in where:
@@ -293,10 +297,7 @@ def test_normalized_names_the_electrodes_it_could_not_see():
 def _disconnected(src: Path, out: Path, name: str, line_hz: float) -> Path:
     """``src`` with electrode ``name`` replaced by mains hum (200 µV) over faint noise,
     as a disconnected electrode records it; written as a new EDF, the rest kept."""
-    from pyedflib import highlevel
-
-    signals, headers, header = highlevel.read_edf(str(src))
-    labels = [h["label"].upper().replace("EEG ", "").split("-")[0].strip() for h in headers]
+    signals, headers, header, labels = _read_edf(src)
     k = labels.index(name.upper())
     t = np.arange(len(signals[k])) / headers[k]["sample_frequency"]
     noise = np.random.default_rng(11).normal(0.0, 2.0, t.size)
