@@ -519,7 +519,10 @@ def _steps_html(res: Series) -> str:
         head = f"{_when(c.pre)} → {_when(c.post)}"
         parts.append(f"<h5>{html.escape(head)}: <b>{html.escape(c.status)}</b></h5>")
         parts.append("<ul>" + "".join(f"<li>{html.escape(r)}</li>" for r in c.reasons) + "</ul>")
-        parts += [f"<p><i>{html.escape(n)}</i></p>" for n in c.notes]  # state matching, age bands
+        if c is res.overall and c.notes:  # its notes head the summary already
+            parts.append("<p><i>Notes: in the summary above.</i></p>")
+        else:
+            parts += [f"<p><i>{html.escape(n)}</i></p>" for n in c.notes]  # state, age bands, electrodes
         if c.families:
             parts.append(_table(_family_rows(c)))
     return "\n".join(parts)

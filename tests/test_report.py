@@ -77,6 +77,16 @@ def test_series_report_is_self_contained_and_names_nobody(series_report):
             assert ident not in text, ident
 
 
+def test_a_two_recording_report_gives_the_comparison_notes_once(tmp_path):
+    # Day 30 against day 180 is the one comparison, read on the awake epochs: its note
+    # heads the summary, and the step points there rather than repeating it.
+    files = sorted(SERIES_DIR.glob("*.edf"))[1:]
+    out = build_report(files, tmp_path / "two.html", n_boot=200)
+    text = out.read_text(encoding="utf-8")
+    assert text.count("compared on the epochs annotated awake in both") == 1
+    assert "Notes: in the summary above." in text
+
+
 def test_series_report_renders_offline_with_its_figures(series_report, tmp_path):
     dom = _chromium(tmp_path, "--virtual-time-budget=5000", "--dump-dom", series_report.as_uri()).stdout
     sizes = [_png_size(base64.b64decode(b)) for b in PNG_SRC.findall(dom)]
