@@ -531,25 +531,26 @@ def test_a_verdict_that_flips_to_normal_counts_only_when_the_index_rose_with_it(
     assert status == "improved" and "no longer finds hypsarrhythmia" in reasons[0], reasons
 
 
-def test_a_normal_followup_on_few_clean_epochs_normalizes_unless_its_index_is_shown_below_normal():
-    # A follow-up normal by verdict and grade whose index, on little clean EEG, reads under
-    # the normal range but whose interval reaches it (held-out responder 10609: 0.80 on 10
-    # clean epochs, interval up to 1.00) is normalized; one whose whole interval lies below
-    # the range is not yet: the index has shown the background is not a normal infant's.
+def test_a_normal_followup_normalizes_only_with_its_index_in_the_normal_range():
+    # A follow-up normal by verdict and grade whose index reads under the normal range is
+    # not yet normalized, however few clean epochs it rests on and however wide its
+    # interval: on 1,302 saved held-out series a normal verdict with such an index was a
+    # partial responder's follow-up 53 times and a responder's never (12014: index 0.897,
+    # interval up to 1.00 on 13 clean epochs, read 'normalized' while that was allowed).
     c = compare(SERIES[0], SERIES[2], n_boot=200)
     assert c.status == "normalized" and c.post.score.based_grade == 0, c.reasons
 
     def placed(tp, overall, ci):
         return dataclasses.replace(tp, index={**tp.index, "overall": overall, "overall_ci": ci})
 
-    uncertain = placed(c.post, 0.80, (0.79, 0.97))
-    assert uncertain.is_normal
-    status, reasons = decide_status(c.pre, uncertain, c.change)
-    assert status == "normalized" and "interval reaching 0.97" in reasons[0], reasons
-    below = placed(c.post, 0.80, (0.74, 0.86))
-    assert not below.is_normal
-    status, reasons = decide_status(c.pre, below, c.change)
-    assert status == "improved" and "(95% CI up to 0.86) is below the normal range" in reasons[0], reasons
+    for ci in ((0.79, 1.0), (0.74, 0.86)):
+        below = placed(c.post, 0.80, ci)
+        assert not below.is_normal
+        status, reasons = decide_status(c.pre, below, c.change)
+        assert status == "improved", reasons
+        assert f"the overall index 0.80 (95% CI up to {ci[1]:.2f}) is below the normal range" in reasons[0], reasons
+    status, reasons = decide_status(c.pre, placed(c.post, 0.90, (0.85, 1.0)), c.change)
+    assert status == "normalized" and "index 0.90 >= 0.9" in reasons[0], reasons
 
 
 def test_age_selects_the_normal_reference():
