@@ -44,7 +44,7 @@ from eegpipe.reference import (
     pool,
     recording_values,
 )
-from eegpipe.score import ScoreResult, _clean, score_recording
+from eegpipe.score import ScoreResult, _clean, score_recording, unseen_electrodes
 from eegpipe.state import common_state, describe, epoch_states, recording_marks
 from eegpipe.status import (  # noqa: F401 - the rule's names, re-exported
     ABNORMAL_VERDICTS,
@@ -432,7 +432,8 @@ def _like_for_like(pre: Timepoint, post: Timepoint, status: str) -> list[str]:
     "Like for like"), and whether a follow-up is normal is asked of all of it, so a
     like-for-like ``normalized`` of a follow-up not normal on its own electrodes is no note.
     """
-    lacks = [{c: why for c, why in _unseen(b).items() if c not in _unseen(a)} for a, b in ((pre, post), (post, pre))]
+    unseen = _unseen(pre), _unseen(post)
+    lacks = [{c: why for c, why in b.items() if c not in a} for a, b in (unseen, unseen[::-1])]
     if not any(lacks) or None in (pre._placement, post._placement):
         return []
     out, said = [], []
@@ -449,7 +450,7 @@ def _like_for_like(pre: Timepoint, post: Timepoint, status: str) -> list[str]:
         if not new.comparable:
             return []
         out.append(new)
-        names = ", ".join(f"{leave_out[c][1]} ({leave_out[c][0].split(' (')[0]})" for c in sorted(leave_out))
+        names = ", ".join(f"{leave_out[c][1]} ({leave_out[c][0]})" for c in sorted(leave_out))
         said.append(f"the {when} without {names}, not recorded usefully in the {other}")
     alt, _, _, a, b, _, _ = _decide(*out)
     if alt == status or (alt == "normalized" and not post.is_normal):
@@ -460,12 +461,9 @@ def _like_for_like(pre: Timepoint, post: Timepoint, status: str) -> list[str]:
 
 
 def _unseen(tp: Timepoint) -> dict[str, tuple[str, str]]:
-    """Electrodes a recording did not usefully record: 10-20 name with the old temporal
-    names -> (why, name as the file has it)."""
-    q = tp.score.quality or {}
-    out = {NEW_TO_OLD.get(c, c): (why.split(":")[0], c) for c, why in (q.get("bad_channels") or {}).items()}
-    out.update({NEW_TO_OLD.get(c, c): ("missing", c) for c in q.get("missing_channels") or []})
-    return out
+    """Electrodes a recording did not usefully record (:func:`eegpipe.score.unseen_electrodes`):
+    10-20 name with the old temporal names -> (why, name as the file has it)."""
+    return {NEW_TO_OLD.get(c, c): (why, c) for c, why in unseen_electrodes(tp.score.quality or {}).items()}
 
 
 #: Words of the note of :func:`_across_age_bands` (benchmarks count the notes by them).

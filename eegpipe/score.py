@@ -191,6 +191,25 @@ def score_recording(
     return result
 
 
+def unseen_electrodes(quality: dict) -> dict[str, str]:
+    """The electrodes a recording did not usefully record, with why in a word or two.
+
+    Parameters
+    ----------
+    quality : dict
+        :attr:`ScoreResult.quality` (``bad_channels``, ``missing_channels``).
+
+    Returns
+    -------
+    unseen : dict of str to str
+        Electrode (as the recording names it) -> e.g. ``"flat"``, ``"mains-dominated"``,
+        ``"missing"``.
+    """
+    out = {c: why.split(":")[0].split(" (")[0] for c, why in (quality.get("bad_channels") or {}).items()}
+    out.update({c: "missing" for c in quality.get("missing_channels") or []})
+    return out
+
+
 def unseen_caveat(quality: dict, what: str) -> list[str]:
     """A caveat naming the electrodes a recording did not usefully record (bad or missing),
     under which ``what`` cannot be excluded: a normal verdict, or a normalized follow-up,
@@ -208,7 +227,7 @@ def unseen_caveat(quality: dict, what: str) -> list[str]:
     caveat : list of str
         One sentence, or empty when every electrode was recorded usefully.
     """
-    unseen = [*(quality.get("bad_channels") or {}), *(quality.get("missing_channels") or [])]
+    unseen = list(unseen_electrodes(quality))
     if not unseen:
         return []
     return [f"not recorded usefully: {', '.join(unseen)}; {what} under "
