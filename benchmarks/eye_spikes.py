@@ -9,7 +9,7 @@ electrode (Fp1, Fp2, F7, F8, F3, F4, Fz), it looks up the simulator's truth: is 
 or an eye movement under way within 0.3 s of it? It prints per recording the clean
 minutes, the frontal detections kept, how many of them the eyes explain, the BASED-like
 grade and the largest recurring focus off the midline (what the treatment-response rule
-reads, ``eegpipe.status.RESIDUAL_FOCUS_PER_MIN``), and in all: frontal detections per
+reads, ``eegpipe.status.RESIDUAL_FOCUS_MIN_EVENTS``), and in all: frontal detections per
 clean minute that the eyes explain. None of these recordings has a discharge, so every
 detection is false; the eye-explained ones are what a better eye-artifact mask would
 remove.

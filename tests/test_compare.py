@@ -35,7 +35,6 @@ from eegpipe.status import (
     FOCAL_MAX_FOCI,
     MIN_BACKGROUND_CHANGE,
     RESIDUAL_FOCUS_MIN_EVENTS,
-    RESIDUAL_FOCUS_PER_MIN,
     SERIES_RULE,
     VERTEX_WAVE_MIN_AGE_MONTHS,
     fell_back,
@@ -353,11 +352,32 @@ def test_rare_discharges_that_keep_coming_from_one_side_bar_normalized(tmp_path,
     m = c.post.score.measures
     assert c.post.score.verdict == "normal" and c.post.score.based_grade == 0, c.post.score.reasons
     assert m["lateral_focus_region"] == "right_frontal" and m["lateral_focus_per_min"] < FOCUS_MIN_RATE_PER_MIN
-    assert m["lateral_focus_per_min"] >= RESIDUAL_FOCUS_PER_MIN
     assert m["lateral_focus_events"] >= RESIDUAL_FOCUS_MIN_EVENTS
     assert c.status == "improved" and "off the midline: right_frontal" in c.reasons[0], c.reasons
     # the same follow-up without the focus has nothing like it
-    assert score_recording(normal).measures["lateral_focus_per_min"] < RESIDUAL_FOCUS_PER_MIN
+    assert score_recording(normal).measures["lateral_focus_events"] < RESIDUAL_FOCUS_MIN_EVENTS
+
+
+def test_a_focus_firing_less_than_twice_a_minute_still_bars_normalized(tmp_path, tremor_files):
+    # Five minutes of normal EEG with 8 discharges from the right frontal region, 1.6 a
+    # minute: under the 2 a minute that once also had to be reached (held-out partial
+    # responders 12890 and 13052 read 'normalized' with such foci), but 5 or more
+    # discharges from one region off the midline in 5 minutes are no normal infant's.
+    base = tremor_files[0]
+    start = dt.datetime(2024, 3, 31, 9, 0)
+    patient = {"name": "Test_Infant", "birthdate": "2023-09-01", "code": "MRN700", "sex": "male"}
+    normal = simulate_to_edf(tmp_path / "normal.edf", "normal", seed=708, artifacts="none", sfreq=256,
+                             patient=patient, duration_s=300, sleep_bias=0.8, start=start)  # fmt: skip
+    clean = compare(base, normal, n_boot=300)
+    assert clean.status == "normalized", clean.reasons
+    assert clean.post.score.measures["lateral_focus_events"] < RESIDUAL_FOCUS_MIN_EVENTS
+    rare = _with_spike_focus(normal, tmp_path / "rare.edf", per_min=1.6, amp_uv=200)
+    c = compare(base, rare, n_boot=300)
+    m = c.post.score.measures
+    assert c.post.score.verdict == "normal" and c.post.score.based_grade == 0, c.post.score.reasons
+    assert m["lateral_focus_region"] == "right_frontal", m
+    assert m["lateral_focus_events"] >= RESIDUAL_FOCUS_MIN_EVENTS and m["lateral_focus_per_min"] < 2.0
+    assert c.status == "improved" and "off the midline: right_frontal" in c.reasons[0], c.reasons
 
 
 def _shifted(tp, by: dict[str, float], overall: float):
