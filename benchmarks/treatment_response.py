@@ -22,16 +22,16 @@ Series seeds 7000-13999 are reserved for this benchmark and were
 never looked at while the index and the status rule were chosen (development used
 6100-6199). Each run of held-out figures spends its seeds: 7000-7029, 7100-7129,
 7200-7259, 7300-7359, 7400-7459, 7500-7559, 7600-7659, 7660-7719, 7720-7779, 7780-7839,
-7840-7899, 7900-7959, 7030-7089, 7130-7189, 8000-9979 and 10000-13479 are spent (7200-7259,
+7840-7899, 7900-7959, 7030-7089, 7130-7189, 8000-9979 and 10000-13659 are spent (7200-7259,
 7600-7659, 7660-7959, 7030-7089, 7130-7189 and 8000-8179 are now development data); of
 7000-7999 only 7090-7099, 7190-7199 and 7960-7999 are unspent.  The second block,
 8000-8999, was opened on 2026-11-30, the third, 9000-9999 (series seeds; the tests' corpora
 9001-9006 are ``simulate_corpus`` seeds, another stream), on 2026-12-01, the fourth,
 10000-10999, and the fifth, 11000-11999, on 2026-12-02, the sixth, 12000-12999, on
-2026-12-07, the seventh, 13000-13999, on 2026-12-08: the default is 13480 (9980-9999 are
+2026-12-07, the seventh, 13000-13999, on 2026-12-08: the default is 13660 (9980-9999 are
 left of the third).
 
-    python benchmarks/treatment_response.py              # 60 series from seed 13480, 300 s recordings
+    python benchmarks/treatment_response.py              # 60 series from seed 13660, 300 s recordings
     python benchmarks/treatment_response.py --n 30 --jobs 2 --seed-start 7800
 """
 
@@ -49,7 +49,7 @@ from pathlib import Path
 EXPECTED = {"responder": "normalized", "partial": "improved", "non_responder": "unchanged"}
 #: Short verdict names for the per-series table.
 SHORT_VERDICT = {"modified_hypsarrhythmia": "modified", "hypsarrhythmia": "hyps", "indeterminate": "indet."}
-FIRST_SEED = 13480
+FIRST_SEED = 13660
 
 
 def run_one(seed: int, out: str, duration_s: int, first_seed: int = FIRST_SEED, save: str | None = None) -> dict:
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--jobs", type=int, default=1, help="series simulated and compared in parallel")
     p.add_argument("--seed-start", type=int, default=FIRST_SEED,
                    help="first series seed (7000-13999 held out; unspent: 7090-99, 7190-99, 7960-99, "
-                        "9980-9999, 13480-13999)")
+                        "9980-9999, 13660-13999)")
     p.add_argument("--save", metavar="DIR", help="pickle each series' first and last recording as compared "
                    "to DIR/<seed>.pkl (for benchmarks/status_sweep.py)")
     args = p.parse_args(argv)
