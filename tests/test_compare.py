@@ -121,13 +121,16 @@ def test_recording_compared_with_itself_is_unchanged(name):
             assert feat["change"] == 0 and feat["ci_low"] <= 0 <= feat["ci_high"] and feat["effect_size"] == 0
 
 
+#: The infant of :func:`tremor_files` (its header identifiers).
+TREMOR_INFANT = {"name": "Test_Infant", "birthdate": "2023-09-01", "code": "MRN700", "sex": "male"}
+
+
 @pytest.fixture(scope="module")
 def tremor_files(tmp_path_factory):
     """One infant: hypsarrhythmia; normal with B12 tremor and jerks (twice); normal and calm."""
     out = tmp_path_factory.mktemp("tremor")
     start = dt.datetime(2024, 3, 1, 9, 0)
-    patient = {"name": "Test_Infant", "birthdate": "2023-09-01", "code": "MRN700", "sex": "male"}
-    common = {"sfreq": 256, "patient": patient, "duration_s": 150, "sleep_bias": 0.8}
+    common = {"sfreq": 256, "patient": TREMOR_INFANT, "duration_s": 150, "sleep_bias": 0.8}
     base = simulate_to_edf(out / "base.edf", "hypsarrhythmia", seed=700, severity=0.8, start=start, **common)
     moving = {"involuntary_movements": 1.0, "start": start + dt.timedelta(days=30)}
     shaky = simulate_to_edf(out / "shaky.edf", "normal", seed=702, **moving, **common)
@@ -365,9 +368,8 @@ def test_a_focus_firing_less_than_twice_a_minute_still_bars_normalized(tmp_path,
     # discharges from one region off the midline in 5 minutes are no normal infant's.
     base = tremor_files[0]
     start = dt.datetime(2024, 3, 31, 9, 0)
-    patient = {"name": "Test_Infant", "birthdate": "2023-09-01", "code": "MRN700", "sex": "male"}
     normal = simulate_to_edf(tmp_path / "normal.edf", "normal", seed=708, artifacts="none", sfreq=256,
-                             patient=patient, duration_s=300, sleep_bias=0.8, start=start)  # fmt: skip
+                             patient=TREMOR_INFANT, duration_s=300, sleep_bias=0.8, start=start)  # fmt: skip
     clean = compare(base, normal, n_boot=300)
     assert clean.status == "normalized", clean.reasons
     assert clean.post.score.measures["lateral_focus_events"] < RESIDUAL_FOCUS_MIN_EVENTS
