@@ -212,7 +212,8 @@ def _score(source: str | PathLike, epoch_s: float, leave_out: Collection[str] = 
             raise
         res = score_recording(source, epoch_s=epoch_s)
         return Timepoint(file=res.file, score=res, table=comparison_table(_EMPTY), _epoch_s=epoch_s)
-    gone = [c for c in rec.ch_names if NEW_TO_OLD.get(c, c) in set(leave_out)]
+    leave_out = set(leave_out)
+    gone = [c for c in rec.ch_names if NEW_TO_OLD.get(c, c) in leave_out]
     if gone:
         rec.raw.drop_channels(gone)
         rec = replace(rec, missing_channels=(*rec.missing_channels, *gone))
